@@ -1,0 +1,1 @@
+"""The element model: tree, attributes, values, loading and simulation."""

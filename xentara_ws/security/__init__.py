@@ -1,0 +1,1 @@
+"""Xentara security: configuration folder, users, passwords, ACLs, tokens, certificates."""

@@ -1,0 +1,1 @@
+"""The server: dispatcher, command handlers, subscriptions, sub-sessions and the WebSocket edge."""
