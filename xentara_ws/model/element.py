@@ -128,6 +128,10 @@ class Element:
         self.custom_values: dict[AttributeKey, Any] = {}
         self.listeners: list[ChangeListener] = []
         self.write_callbacks: list[WriteCallback] = []
+        self.version = 0
+        """Counts notifications, so that encodings of this element's values can be cached."""
+        self.wire_cache: dict[Any, Any] = {}
+        """Encodings of this element's values shared by every connection, keyed by the encoder."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.primary_key or '(root)'} {self.model_type}>"
@@ -238,6 +242,7 @@ class Element:
         self.notify(frozenset(changed))
 
     def notify(self, changed: frozenset[AttributeKey]) -> None:
+        self.version += 1
         for listener in self.listeners:
             listener(self, changed)
 

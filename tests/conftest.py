@@ -1,0 +1,26 @@
+"""Shared fixtures: a small hand-built model and a real server on a loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from helpers import small_model
+
+from xentara_ws.model.tree import Model
+from xentara_ws.server.app import XentaraServer
+
+
+@pytest.fixture
+def model() -> Model:
+    return small_model()
+
+
+@pytest.fixture
+async def server(model: Model) -> AsyncIterator[XentaraServer]:
+    instance = XentaraServer(model, shutdown_enabled=False)
+    await instance.start("127.0.0.1", 0)
+    try:
+        yield instance
+    finally:
+        await instance.close()

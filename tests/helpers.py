@@ -1,0 +1,66 @@
+"""Test helpers: a small hand-built model with known UUIDs."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from xentara_ws.model.element import Element, standard_attribute
+from xentara_ws.model.tree import Model
+from xentara_ws.protocol.codec import TimePoint
+from xentara_ws.protocol.identifiers import Access, Attribute, DataType, ElementCategory
+
+FIXTURES = Path(__file__).resolve().parent.parent.parent / "shared" / "fixtures"
+SAMPLE_CONFIG = FIXTURES / "xentara-sample-config"
+
+GROUP_UUID = uuid.UUID("11111111-1111-4111-8111-111111111111")
+REGISTER_UUID = uuid.UUID("e3ee1071-4d88-4ba1-8e5d-0f1e4ce25ee8")
+FLAG_UUID = uuid.UUID("22222222-2222-4222-8222-222222222222")
+COUNTER_UUID = uuid.UUID("33333333-3333-4333-8333-333333333333")
+DOTTED_UUID = uuid.UUID("44444444-4444-4444-8444-444444444444")
+
+
+def register(name: str, element_uuid: uuid.UUID, data_type: DataType, value: object) -> Element:
+    specs = (
+        standard_attribute(Attribute.PRIMARY_KEY),
+        standard_attribute(Attribute.NAME),
+        standard_attribute(Attribute.UUID),
+        standard_attribute(Attribute.TYPE),
+        standard_attribute(Attribute.CATEGORY),
+        standard_attribute(Attribute.UPDATE_TIME),
+        standard_attribute(Attribute.CHANGE_TIME),
+        standard_attribute(Attribute.WRITE_TIME),
+        standard_attribute(Attribute.QUALITY),
+        standard_attribute(Attribute.VALUE, Access.READ_WRITE, data_type),
+    )
+    element = Element(
+        name=name,
+        element_uuid=element_uuid,
+        model_type="@Skill.SignalFlow.Register",
+        type_name="register",
+        category=ElementCategory.DATA_POINT,
+        attributes=specs,
+    )
+    element.update(value, TimePoint(1_704_107_471_111_587_983))
+    return element
+
+
+def small_model() -> Model:
+    """Group 1 { Data Point 1 (float64 register), Flag (bool register), Counter (uint8), [v1.2] }"""
+    model = Model(path="/models/small.json")
+    group = Element(
+        name="Group 1",
+        element_uuid=GROUP_UUID,
+        model_type="@Group",
+        type_name="element group",
+        category=ElementCategory.ELEMENT_GROUP,
+    )
+    model.root.add_child(group)
+    group.add_child(register("Data Point 1", REGISTER_UUID, DataType.FLOAT_64, 42.5))
+    group.add_child(register("Flag", FLAG_UUID, DataType.BOOLEAN, False))
+    group.add_child(register("Counter", COUNTER_UUID, DataType.UNSIGNED_INTEGER_8, 7))
+    group.add_child(register("v1.2", DOTTED_UUID, DataType.STRING, "x"))
+    model.reindex()
+    return model
+
+

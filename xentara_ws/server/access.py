@@ -1,0 +1,36 @@
+"""How command handlers ask for permission, whatever decides it (security config or open demo)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from ..model.element import Element
+
+
+class AccessPolicy(Protocol):
+    def can_read(self, principal: Any, element: Element) -> bool: ...
+
+    def can_write(self, principal: Any, element: Element) -> bool: ...
+
+    def allowed(self, principal: Any, entitlement: str, element: Element | None) -> bool: ...
+
+
+class SubSessionAuthenticator(Protocol):
+    def authenticate_token(self, token: str) -> Any: ...
+
+    def authenticate_certificate(self, der: bytes) -> Any: ...
+
+    def authenticate_password(self, user: str, password: str) -> Any: ...
+
+
+class OpenAccess:
+    """Everything is allowed: used when the server runs without a security configuration."""
+
+    def can_read(self, principal: Any, element: Element) -> bool:
+        return True
+
+    def can_write(self, principal: Any, element: Element) -> bool:
+        return True
+
+    def allowed(self, principal: Any, entitlement: str, element: Element | None) -> bool:
+        return True

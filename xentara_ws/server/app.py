@@ -1,0 +1,122 @@
+"""XentaraServer: the model, its simulation and the WebSocket edge put together, for the CLI and embedders."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import ssl
+from collections.abc import Sequence
+from typing import Any
+
+from ..model.tree import Model
+from ..protocol.identifiers import Stage
+from . import commands  # noqa: F401  (registers the command handlers)
+from .access import AccessPolicy, OpenAccess, SubSessionAuthenticator
+from .edge import Gatekeeper, WebSocketEdge
+from .limits import Limits
+from .state import ServerState
+
+logger = logging.getLogger(__name__)
+
+_NS = 1_000_000_000
+
+
+class XentaraServer:
+    """A running (or ready to run) server for one model.
+
+    Embedding: `server = XentaraServer(model)`, `await server.start("127.0.0.1", 0)`, then
+    `server.model.element("Plant.Tank.Level").publish(42.0)`; `await server.close()` at the end.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        *,
+        simulation: Any = None,
+        access: AccessPolicy | None = None,
+        gatekeeper: Gatekeeper | None = None,
+        sub_session_authenticator: SubSessionAuthenticator | None = None,
+        limits: Limits | None = None,
+        shutdown_enabled: bool = False,
+    ) -> None:
+        self.state = ServerState(
+            model=model,
+            access=access if access is not None else OpenAccess(),
+            sub_session_authenticator=sub_session_authenticator,
+            limits=limits if limits is not None else Limits(),
+            shutdown_enabled=shutdown_enabled,
+        )
+        self.simulation = simulation
+        self.edge = WebSocketEdge(self.state, gatekeeper)
+        self.stopped = asyncio.Event()
+        self._simulation_task: asyncio.Task[None] | None = None
+        self._simulation_wake = asyncio.Event()
+        self.state.stage_listeners.append(self._on_stage)
+
+    @property
+    def model(self) -> Model:
+        return self.state.model
+
+    @property
+    def port(self) -> int:
+        return self.edge.port
+
+    async def start(
+        self, host: str | Sequence[str] | None = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        await self.edge.start(host, port, ssl_context)
+        if self.simulation is not None:
+            self._simulation_task = asyncio.create_task(self._run_simulation())
+
+    async def close(self) -> None:
+        if self._simulation_task is not None:
+            self._simulation_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._simulation_task
+        await self.edge.close()
+        self.stopped.set()
+
+    async def serve_until_stopped(self) -> None:
+        """Run until SIGINT/SIGTERM or an enabled shutdown command, then close gracefully."""
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signum, self.request_stop)
+        try:
+            await self.stopped.wait()
+        finally:
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError):
+                    loop.remove_signal_handler(signum)
+
+    def request_stop(self) -> None:
+        logger.info("shutting down")
+        asyncio.get_running_loop().create_task(self.close())
+
+    def _on_stage(self, stage: Stage) -> None:
+        simulation = self.simulation
+        if stage is Stage.SUSPENDED and simulation is not None:
+            simulation.pause()
+        elif stage is Stage.OPERATIONAL and simulation is not None:
+            simulation.resume()
+            self._simulation_wake.set()
+        elif stage is Stage.SHUTDOWN:
+            # After the current reply went out: the stop runs on a later loop iteration.
+            asyncio.get_running_loop().call_soon(self.request_stop)
+
+    async def _run_simulation(self) -> None:
+        simulation = self.simulation
+        clock = self.model.clock
+        while True:
+            now = clock()
+            try:
+                simulation.step(now)
+            except Exception:
+                logger.exception("simulation step failed")
+            due = simulation.next_due(clock())
+            delay = 1.0 if due is None else max(0.0, (due.ns - clock().ns) / _NS)
+            self._simulation_wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._simulation_wake.wait(), delay)

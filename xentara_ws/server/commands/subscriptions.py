@@ -1,0 +1,89 @@
+"""subscribe (6) and unsubscribe (7)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from ...model.element import AttributeKey, Element
+from ...protocol.errors import ErrorCode, ProtocolError
+from ...protocol.identifiers import Opcode
+from ..params import Param, invalid, is_array, is_map, is_uint, not_nil, parse, uuid_param
+from ..registry import NO_RESULT, CommandContext, command
+from ..subscriptions import EventScheduler
+from .browsing import find_element
+from .values import check_attribute_id
+
+_SUBSCRIBE = (
+    Param(0, "subscription_array", "an array", is_array),
+    Param(1, "maximum_update_rate", "an unsigned integer (milliseconds)", is_uint, required=False),
+    Param(2, "minimum_update_rate", "an unsigned integer (milliseconds)", is_uint, required=False),
+    uuid_param(3, "desired_subscription_id", required=False),
+)
+_ITEM = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is_array))
+
+
+def scheduler(ctx: CommandContext) -> EventScheduler:
+    session = ctx.session
+    if session.events is None:
+        session.events = EventScheduler(ctx.state.monotonic, ctx.state.access, session.principal)
+    return session.events
+
+
+def _items(ctx: CommandContext, array: list[Any]) -> list[tuple[Element, tuple[AttributeKey, ...]]]:
+    if not array:
+        raise invalid("parameter 0 (subscription_array) must not be empty")
+    items = []
+    for index, item in enumerate(array):
+        if not is_map(item):
+            raise invalid(f"parameter 0 (subscription_array) item {index} must be a map")
+        try:
+            p = parse(item, _ITEM)
+        except ProtocolError as error:
+            raise invalid(f"parameter 0 (subscription_array) item {index}: {error.message}") from None
+        keys = tuple(p[1])
+        if not keys:
+            raise invalid(f"parameter 0 (subscription_array) item {index} has no attribute ids")
+        for key in keys:
+            check_attribute_id(key, 0, f"subscription_array item {index} attribute_ids")
+        items.append((find_element(ctx.state, p[0]), keys))
+    return items
+
+
+@command(Opcode.SUBSCRIBE)
+def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
+    p = parse(params, _SUBSCRIBE)
+    desired = p.get(3)
+    if desired is not None:
+        not_nil(desired, 3, "desired_subscription_id")
+    items = _items(ctx, p[0])
+    limits = ctx.state.limits
+    attribute_count = sum(len(keys) for _, keys in items)
+    if attribute_count > limits.max_subscription_attributes:
+        raise invalid(
+            f"the subscription has {attribute_count} attributes, more than the limit "
+            f"max_subscription_attributes = {limits.max_subscription_attributes}"
+        )
+    events = scheduler(ctx)
+    if desired not in events.subscriptions and len(events.subscriptions) >= limits.max_subscriptions:
+        raise invalid(f"too many subscriptions on this connection (limit max_subscriptions = {limits.max_subscriptions})")
+    access = ctx.state.access
+    for element, _ in items:
+        if not access.can_read(ctx.session.principal, element):
+            raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
+    subscription_id = desired if desired is not None else uuid.uuid4()
+    events.add(subscription_id, items, p.get(1), p.get(2))
+    return subscription_id
+
+
+_UNSUBSCRIBE = (uuid_param(0, "subscription_id"),)
+
+
+@command(Opcode.UNSUBSCRIBE)
+def unsubscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
+    subscription_id = parse(params, _UNSUBSCRIBE)[0]
+    events = ctx.session.events
+    if events is None or not events.remove(subscription_id):
+        raise ProtocolError(ErrorCode.UNKNOWN_SUBSCRIPTION_ID, f"unknown subscription {subscription_id}")
+    return NO_RESULT

@@ -1,0 +1,87 @@
+"""read (4) and write (5) of element attributes."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from cbor2 import CBORTag
+
+from ...model.element import AttributeSpec, Element
+from ...model.values import convert
+from ...protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1
+from ...protocol.errors import ErrorCode, ProtocolError
+from ...protocol.identifiers import Attribute, Opcode, Stage
+from ..params import Param, anything, invalid, is_array, is_attribute_id, parse, uuid_param
+from ..registry import NO_RESULT, CommandContext, command
+from .browsing import find_element
+from .sub_sessions import principals
+
+_STANDARD_IDS = frozenset(int(a) for a in Attribute)
+_ACCESS_DENIED = CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.ACCESS_DENIED), 1: "access denied"})
+
+
+def check_attribute_id(key: Any, p_key: int, name: str) -> None:
+    if type(key) is int and key not in _STANDARD_IDS:
+        raise invalid(f"parameter {p_key} ({name}) holds {key}, which is not an attribute identifier (0-13)")
+    if type(key) is not int and type(key) is not uuid.UUID:
+        raise invalid(f"parameter {p_key} ({name}) must hold integer attribute ids or attribute UUIDs")
+
+
+def error_value(error: ProtocolError) -> CBORTag:
+    return CBORTag(TAG_ALTERNATIVE_1, {0: int(error.code), 1: error.message})
+
+
+def read_value(element: Element, key: Any) -> CBORTag:
+    """One attribute as it travels in read results and events: 121(value) or 122(error)."""
+    try:
+        spec = element.attribute(key)
+        value = element.read(spec)
+    except ProtocolError as error:
+        return error_value(error)
+    if value is None:
+        return CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.READ_ERROR), 1: "no value has been produced yet"})
+    return CBORTag(TAG_ALTERNATIVE_0, value)
+
+
+_READ = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is_array))
+
+
+@command(Opcode.READ)
+def read(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
+    p = parse(params, _READ)
+    keys = p[1]
+    for key in keys:
+        check_attribute_id(key, 1, "attribute_ids")
+    element = find_element(ctx.state, p[0])
+    if not ctx.state.access.can_read(ctx.session.principal, element):
+        return {key: _ACCESS_DENIED for key in keys}
+    return {key: read_value(element, key) for key in keys}
+
+
+_WRITE = (
+    uuid_param(0, "element_uuid"),
+    Param(1, "attribute_id", "an integer attribute id or an attribute UUID", is_attribute_id),
+    Param(2, "attribute_value", "a value", anything),
+    uuid_param(3, "sub_session_id", required=False),
+)
+
+
+@command(Opcode.WRITE)
+def write(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
+    p = parse(params, _WRITE)
+    check_attribute_id(p[1], 1, "attribute_id")
+    state = ctx.state
+    element = find_element(state, p[0])
+    who = principals(ctx, p.get(3))
+    spec: AttributeSpec = element.attribute(p[1])
+    if not spec.access.writable:
+        raise ProtocolError(ErrorCode.READ_ONLY, f"attribute {spec.name} of {element.primary_key} is read only")
+    if not all(state.access.can_write(principal, element) for principal in who):
+        raise ProtocolError(ErrorCode.ACCESS_DENIED, f"writing {element.primary_key} is not permitted")
+    if state.stage is not Stage.OPERATIONAL:
+        raise ProtocolError(ErrorCode.WRITE_ERROR, f"cannot write while the server is {state.stage.name.lower()}")
+    value = convert(spec.data_type, p[2])
+    element.write(spec, value, state.model.clock())
+    return NO_RESULT

@@ -1,0 +1,221 @@
+"""Subscriptions of one connection and the scheduling of their data-change events (spec 5.6, 6, 10.2-10.4).
+
+Changes only mark (subscription, element) entries as pending; values are read when the event is
+built, so a client that is slower than the changes always gets the latest value (latest wins)
+and the pending set never holds more than one entry per subscribed element. The encoding of an
+element's values is cached on the element and shared by every subscriber.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..model.element import AttributeKey, Element
+from ..protocol.codec import encode
+from ..protocol.identifiers import EventType, PacketType
+from .access import AccessPolicy
+from .commands.values import _ACCESS_DENIED, read_value
+
+MAX_PACKETS_PER_EVENT_MESSAGE = 1000
+_MS = 1_000_000
+
+
+def _uuid_bytes(value: uuid.UUID) -> bytes:
+    return b"\xd8\x25\x50" + value.bytes
+
+
+def array_header(length: int) -> bytes:
+    if length < 24:
+        return bytes((0x80 + length,))
+    if length < 0x100:
+        return bytes((0x98, length))
+    if length < 0x10000:
+        return b"\x99" + length.to_bytes(2, "big")
+    return b"\x9a" + length.to_bytes(4, "big")
+
+
+@dataclass(eq=False, slots=True)
+class Entry:
+    """One element of one subscription: the unit events are scheduled and sent in."""
+
+    subscription: Subscription
+    element: Element
+    keys: tuple[AttributeKey, ...]
+    key_set: frozenset[AttributeKey]
+    prefix: bytes
+    """The encoded event packet up to the value map, constant for the entry's lifetime."""
+    last_sent: int = -(2**62)
+    due: int = 0
+
+
+@dataclass(eq=False, slots=True)
+class Subscription:
+    id: uuid.UUID
+    maximum_update_interval: int | None
+    """Nanoseconds: at most one event per element in this interval (key 1)."""
+    heartbeat_interval: int | None
+    """Nanoseconds: re-send current values when nothing was sent for this long (key 2)."""
+    entries: list[Entry] = field(default_factory=list)
+
+
+class EventScheduler:
+    """Pending data-change events of one connection; pure apart from the clock it is given."""
+
+    def __init__(
+        self,
+        clock: Callable[[], int],
+        access: AccessPolicy,
+        principal: Any = None,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.clock = clock
+        self.access = access
+        self.principal = principal
+        self.wake = wake
+        self.subscriptions: dict[uuid.UUID, Subscription] = {}
+        self._watch: dict[Element, list[Entry]] = {}
+        self._pending: dict[Entry, None] = {}
+        self._next_heartbeat: int | None = None
+
+    # -- subscriptions ------------------------------------------------------------------------
+
+    def add(
+        self,
+        subscription_id: uuid.UUID,
+        items: list[tuple[Element, tuple[AttributeKey, ...]]],
+        maximum_update_rate_ms: int | None,
+        minimum_update_rate_ms: int | None,
+    ) -> Subscription:
+        """Create (or replace) a subscription; each element gets an initial event at once."""
+        self.remove(subscription_id)
+        subscription = Subscription(
+            subscription_id,
+            maximum_update_rate_ms * _MS if maximum_update_rate_ms else None,
+            minimum_update_rate_ms * _MS if minimum_update_rate_ms else None,
+        )
+        head = b"\x83\x08" + bytes((int(EventType.DATA_CHANGE),)) + b"\xa3\x00" + _uuid_bytes(subscription_id)
+        now = self.clock()
+        for element, keys in items:
+            entry = Entry(
+                subscription,
+                element,
+                keys,
+                frozenset(keys),
+                head + b"\x01" + _uuid_bytes(element.uuid) + b"\x02",
+                due=now,
+            )
+            subscription.entries.append(entry)
+            watchers = self._watch.get(element)
+            if watchers is None:
+                watchers = self._watch[element] = []
+                element.subscribe(self._on_change)
+            watchers.append(entry)
+            self._pending[entry] = None
+        self.subscriptions[subscription_id] = subscription
+        if subscription.heartbeat_interval is not None:
+            self._next_heartbeat = now if self._next_heartbeat is None else min(self._next_heartbeat, now)
+        self.wake()
+        return subscription
+
+    def remove(self, subscription_id: uuid.UUID) -> bool:
+        subscription = self.subscriptions.pop(subscription_id, None)
+        if subscription is None:
+            return False
+        for entry in subscription.entries:
+            self._pending.pop(entry, None)
+            watchers = self._watch[entry.element]
+            watchers.remove(entry)
+            if not watchers:
+                del self._watch[entry.element]
+                entry.element.unsubscribe(self._on_change)
+        return True
+
+    def close(self) -> None:
+        """Drop every subscription (the connection ended)."""
+        for subscription_id in list(self.subscriptions):
+            self.remove(subscription_id)
+
+    @property
+    def attribute_count(self) -> int:
+        return sum(len(e.keys) for s in self.subscriptions.values() for e in s.entries)
+
+    # -- change notification --------------------------------------------------------------------
+
+    def _on_change(self, element: Element, changed: frozenset[AttributeKey]) -> None:
+        pending = self._pending
+        woke = False
+        for entry in self._watch.get(element, ()):
+            if entry in pending or entry.key_set.isdisjoint(changed):
+                continue
+            interval = entry.subscription.maximum_update_interval
+            if interval is None:
+                entry.due = 0
+            else:
+                entry.due = entry.last_sent + interval
+            pending[entry] = None
+            woke = True
+        if woke:
+            self.wake()
+
+    # -- building events ------------------------------------------------------------------------
+
+    def next_deadline(self) -> int | None:
+        """When `collect` next has something to send, on the scheduler's clock (None = nothing)."""
+        deadline = self._next_heartbeat
+        for entry in self._pending:
+            if deadline is None or entry.due < deadline:
+                deadline = entry.due
+        return deadline
+
+    def collect(self, now: int | None = None) -> list[bytes]:
+        """Encoded event messages for everything due now; never mixed with responses."""
+        if now is None:
+            now = self.clock()
+        if self._next_heartbeat is not None and self._next_heartbeat <= now:
+            self._schedule_heartbeats(now)
+        if not self._pending:
+            return []
+        ready = [entry for entry in self._pending if entry.due <= now]
+        messages = []
+        for start in range(0, len(ready), MAX_PACKETS_PER_EVENT_MESSAGE):
+            chunk = ready[start : start + MAX_PACKETS_PER_EVENT_MESSAGE]
+            parts = [array_header(len(chunk))]
+            for entry in chunk:
+                del self._pending[entry]
+                entry.last_sent = now
+                parts.append(entry.prefix)
+                parts.append(self._values(entry))
+            messages.append(b"".join(parts))
+        return messages
+
+    def _values(self, entry: Entry) -> bytes:
+        element = entry.element
+        if not self.access.can_read(self.principal, element):
+            return encode({key: _ACCESS_DENIED for key in entry.keys})
+        cached = element.wire_cache.get(entry.keys)
+        if cached is not None and cached[0] == element.version:
+            return cached[1]  # type: ignore[no-any-return]
+        data = encode({key: read_value(element, key) for key in entry.keys})
+        element.wire_cache[entry.keys] = (element.version, data)
+        return data
+
+    def _schedule_heartbeats(self, now: int) -> None:
+        next_beat: int | None = None
+        for subscription in self.subscriptions.values():
+            interval = subscription.heartbeat_interval
+            if interval is None:
+                continue
+            for entry in subscription.entries:
+                beat = entry.last_sent + interval
+                if beat <= now:
+                    if entry not in self._pending:
+                        entry.due = now
+                        self._pending[entry] = None
+                    beat = now + interval
+                if next_beat is None or beat < next_beat:
+                    next_beat = beat
+        self._next_heartbeat = next_beat
+
