@@ -18,9 +18,13 @@ REGISTER_UUID = uuid.UUID("e3ee1071-4d88-4ba1-8e5d-0f1e4ce25ee8")
 FLAG_UUID = uuid.UUID("22222222-2222-4222-8222-222222222222")
 COUNTER_UUID = uuid.UUID("33333333-3333-4333-8333-333333333333")
 DOTTED_UUID = uuid.UUID("44444444-4444-4444-8444-444444444444")
+OUTPUT_UUID = uuid.UUID("55555555-5555-4555-8555-555555555555")
+PENDING_UUID = uuid.UUID("66666666-6666-4666-8666-666666666666")
 
 
-def register(name: str, element_uuid: uuid.UUID, data_type: DataType, value: object) -> Element:
+def register(
+    name: str, element_uuid: uuid.UUID, data_type: DataType, value: object, access: Access = Access.READ_WRITE
+) -> Element:
     specs = (
         standard_attribute(Attribute.PRIMARY_KEY),
         standard_attribute(Attribute.NAME),
@@ -31,7 +35,7 @@ def register(name: str, element_uuid: uuid.UUID, data_type: DataType, value: obj
         standard_attribute(Attribute.CHANGE_TIME),
         standard_attribute(Attribute.WRITE_TIME),
         standard_attribute(Attribute.QUALITY),
-        standard_attribute(Attribute.VALUE, Access.READ_WRITE, data_type),
+        standard_attribute(Attribute.VALUE, access, data_type),
     )
     element = Element(
         name=name,
@@ -41,12 +45,13 @@ def register(name: str, element_uuid: uuid.UUID, data_type: DataType, value: obj
         category=ElementCategory.DATA_POINT,
         attributes=specs,
     )
-    element.update(value, TimePoint(1_704_107_471_111_587_983))
+    if value is not None:
+        element.update(value, TimePoint(1_704_107_471_111_587_983))
     return element
 
 
 def small_model() -> Model:
-    """Group 1 { Data Point 1 (float64 register), Flag (bool register), Counter (uint8), [v1.2] }"""
+    """Group 1 { Data Point 1 (float64), Flag (bool), Counter (uint8), [v1.2] (string), Output, Pending }"""
     model = Model(path="/models/small.json")
     group = Element(
         name="Group 1",
@@ -60,6 +65,8 @@ def small_model() -> Model:
     group.add_child(register("Flag", FLAG_UUID, DataType.BOOLEAN, False))
     group.add_child(register("Counter", COUNTER_UUID, DataType.UNSIGNED_INTEGER_8, 7))
     group.add_child(register("v1.2", DOTTED_UUID, DataType.STRING, "x"))
+    group.add_child(register("Output", OUTPUT_UUID, DataType.FLOAT_64, 1.0, Access.WRITE_ONLY))
+    group.add_child(register("Pending", PENDING_UUID, DataType.FLOAT_64, None))
     model.reindex()
     return model
 

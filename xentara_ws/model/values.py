@@ -62,6 +62,8 @@ def convert(data_type: DataType, value: Any) -> Any:
     if data_type.is_float:
         if kind is float or kind is int:
             result = float(value)
+            if math.isnan(result):
+                raise ProtocolError(ErrorCode.ILLEGAL_VALUE, "NaN is not a valid value for a numeric attribute")
             if data_type is DataType.FLOAT_32 and math.isfinite(result):
                 if abs(result) > _FLOAT32_MAX:
                     raise ProtocolError(

@@ -15,9 +15,9 @@ from typing import Any
 
 from ..model.element import AttributeKey, Element
 from ..protocol.codec import encode
-from ..protocol.identifiers import EventType, PacketType
+from ..protocol.identifiers import EventType
 from .access import AccessPolicy
-from .commands.values import _ACCESS_DENIED, read_value
+from .wire import ACCESS_DENIED_VALUE, read_value
 
 MAX_PACKETS_PER_EVENT_MESSAGE = 1000
 _MS = 1_000_000
@@ -194,7 +194,7 @@ class EventScheduler:
     def _values(self, entry: Entry) -> bytes:
         element = entry.element
         if not self.access.can_read(self.principal, element):
-            return encode({key: _ACCESS_DENIED for key in entry.keys})
+            return encode({key: ACCESS_DENIED_VALUE for key in entry.keys})
         cached = element.wire_cache.get(entry.keys)
         if cached is not None and cached[0] == element.version:
             return cached[1]  # type: ignore[no-any-return]

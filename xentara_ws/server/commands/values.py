@@ -6,20 +6,17 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from cbor2 import CBORTag
-
-from ...model.element import AttributeSpec, Element
+from ...model.element import AttributeSpec
 from ...model.values import convert
-from ...protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1
 from ...protocol.errors import ErrorCode, ProtocolError
 from ...protocol.identifiers import Attribute, Opcode, Stage
 from ..params import Param, anything, invalid, is_array, is_attribute_id, parse, uuid_param
 from ..registry import NO_RESULT, CommandContext, command
+from ..wire import ACCESS_DENIED_VALUE, read_value
 from .browsing import find_element
 from .sub_sessions import principals
 
 _STANDARD_IDS = frozenset(int(a) for a in Attribute)
-_ACCESS_DENIED = CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.ACCESS_DENIED), 1: "access denied"})
 
 
 def check_attribute_id(key: Any, p_key: int, name: str) -> None:
@@ -27,22 +24,6 @@ def check_attribute_id(key: Any, p_key: int, name: str) -> None:
         raise invalid(f"parameter {p_key} ({name}) holds {key}, which is not an attribute identifier (0-13)")
     if type(key) is not int and type(key) is not uuid.UUID:
         raise invalid(f"parameter {p_key} ({name}) must hold integer attribute ids or attribute UUIDs")
-
-
-def error_value(error: ProtocolError) -> CBORTag:
-    return CBORTag(TAG_ALTERNATIVE_1, {0: int(error.code), 1: error.message})
-
-
-def read_value(element: Element, key: Any) -> CBORTag:
-    """One attribute as it travels in read results and events: 121(value) or 122(error)."""
-    try:
-        spec = element.attribute(key)
-        value = element.read(spec)
-    except ProtocolError as error:
-        return error_value(error)
-    if value is None:
-        return CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.READ_ERROR), 1: "no value has been produced yet"})
-    return CBORTag(TAG_ALTERNATIVE_0, value)
 
 
 _READ = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is_array))
@@ -56,7 +37,7 @@ def read(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
         check_attribute_id(key, 1, "attribute_ids")
     element = find_element(ctx.state, p[0])
     if not ctx.state.access.can_read(ctx.session.principal, element):
-        return {key: _ACCESS_DENIED for key in keys}
+        return {key: ACCESS_DENIED_VALUE for key in keys}
     return {key: read_value(element, key) for key in keys}
 
 
