@@ -76,7 +76,7 @@ class WebSocketEdge:
         self.dispatcher = Dispatcher(state)
         self.gatekeeper: Gatekeeper = gatekeeper if gatekeeper is not None else OpenGate()
         self.server: Server | None = None
-        self.connections: set[ServerConnection] = set()
+        self.connections: dict[ServerConnection, Session] = {}
 
     async def start(self, host: str | Sequence[str] | None, port: int, ssl_context: ssl.SSLContext | None) -> Server:
         limits = self.state.limits
@@ -130,7 +130,7 @@ class WebSocketEdge:
         wake = asyncio.Event()
         session = Session(principal=getattr(connection, "principal", None), peer=_peer(connection))
         session.events = EventScheduler(state.monotonic, state.access, session.principal, wake.set)
-        self.connections.add(connection)
+        self.connections[connection] = session
         loop = asyncio.get_running_loop()
         hello_timer = loop.call_later(state.limits.client_hello_timeout, self._hello_deadline, connection, session)
         sender = asyncio.create_task(self._send_events(connection, session.events, wake))
@@ -147,7 +147,7 @@ class WebSocketEdge:
             session.events.close()
             session.sub_sessions.clear()
             session.closed = True
-            self.connections.discard(connection)
+            self.connections.pop(connection, None)
             logger.debug("connection from %s closed (%s)", session.peer, connection.close_code)
 
     async def _receive(self, connection: ServerConnection, session: Session) -> None:
