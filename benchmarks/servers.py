@@ -1,0 +1,118 @@
+"""The servers the benchmarks measure, each runnable on its own: `python servers.py KIND PORT`.
+
+KIND is `ours` (xentara-ws over a small model), `ceiling` (a bare websockets server that decodes
+each CBOR request, looks a value up in a dict and encodes a reply) or `asyncua` (an OPC UA server
+with one variable). Each prints `READY` on stdout once it listens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+
+import cbor2
+
+LEVEL_UUID = uuid.UUID("0b6a1b7e-3c55-4f0e-9d8e-5f1b0c2d3e41")
+SETPOINT_UUID = uuid.UUID("0b6a1b7e-3c55-4f0e-9d8e-5f1b0c2d3e42")
+READ_ATTRIBUTES = [11, 9, 7]
+
+
+def use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:
+        return
+    uvloop.install()
+
+
+def bench_model():  # type: ignore[no-untyped-def]
+    from xentara_ws.model.element import Element, standard_attribute
+    from xentara_ws.model.tree import Model
+    from xentara_ws.protocol.identifiers import Access, Attribute, DataType, ElementCategory
+
+    model = Model(path="benchmark")
+    plant = Element(
+        name="Plant", element_uuid=uuid.uuid4(), model_type="@Group", type_name="element group",
+        category=ElementCategory.ELEMENT_GROUP,
+    )
+    model.root.add_child(plant)
+    for name, element_uuid in (("Level", LEVEL_UUID), ("Setpoint", SETPOINT_UUID)):
+        specs = tuple(standard_attribute(a) for a in list(Attribute)[:5]) + (
+            standard_attribute(Attribute.UPDATE_TIME),
+            standard_attribute(Attribute.CHANGE_TIME),
+            standard_attribute(Attribute.QUALITY),
+            standard_attribute(Attribute.VALUE, Access.READ_WRITE, DataType.FLOAT_64),
+        )
+        element = Element(
+            name=name, element_uuid=element_uuid, model_type="@Skill.SignalFlow.Register",
+            type_name="register", category=ElementCategory.DATA_POINT, attributes=specs,
+        )
+        plant.add_child(element)
+        element.update(42.5, model.clock())
+    model.reindex()
+    return model
+
+
+async def serve_ours(port: int) -> None:
+    from xentara_ws.server.app import XentaraServer
+    from xentara_ws.server.limits import Limits
+
+    server = XentaraServer(bench_model(), limits=Limits(max_connections=20000, client_hello_timeout=600))
+    await server.start("127.0.0.1", port)
+    print("READY", flush=True)
+    await server.serve_until_stopped()
+
+
+async def serve_ceiling(port: int) -> None:
+    from websockets.asyncio.server import serve
+
+    values = {LEVEL_UUID: {11: cbor2.CBORTag(121, 42.5), 9: cbor2.CBORTag(121, 0), 7: cbor2.CBORTag(121, 0)}}
+
+    async def handler(connection):  # type: ignore[no-untyped-def]
+        async for message in connection:
+            packets = cbor2.loads(message)
+            replies = []
+            for packet in packets:
+                params = packet[3] if len(packet) > 3 else {}
+                element = values.get(params.get(0)) if isinstance(params, dict) else None
+                if element is None:
+                    replies.append([1, packet[1], {0: 1}])
+                else:
+                    replies.append([1, packet[1], {key: element[key] for key in params[1]}])
+            await connection.send(cbor2.dumps(replies))
+
+    async with serve(handler, "127.0.0.1", port, compression=None, max_queue=4):
+        print("READY", flush=True)
+        await asyncio.Future()
+
+
+async def serve_asyncua(port: int) -> None:
+    import logging
+
+    from asyncua import Server
+
+    logging.getLogger("asyncua").setLevel(logging.ERROR)
+    server = Server()
+    await server.init()
+    server.set_endpoint(f"opc.tcp://127.0.0.1:{port}/bench/")
+    namespace = await server.register_namespace("urn:xentara-ws:bench")
+    plant = await server.nodes.objects.add_object(namespace, "Plant")
+    await plant.add_variable(namespace, "Level", 42.5)
+    async with server:
+        print("READY", flush=True)
+        await asyncio.Future()
+
+
+def main() -> None:
+    kind, port = sys.argv[1], int(sys.argv[2])
+    use_uvloop()
+    runner = {"ours": serve_ours, "ceiling": serve_ceiling, "asyncua": serve_asyncua}[kind]
+    try:
+        asyncio.run(runner(port))
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
