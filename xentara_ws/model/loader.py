@@ -90,11 +90,26 @@ def schema_errors(data: Any, schema_path: str | os.PathLike[str], source: str) -
     schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
     validator_class = jsonschema.validators.validator_for(schema)
     validator = validator_class(schema, format_checker=validator_class.FORMAT_CHECKER)
-    out = []
+    out: list[str] = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.absolute_path))):
-        message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
-        out.append(f"{source}: {json_path(error.absolute_path)}: {message} (schema)")
-    return out
+        # A oneOf over element types says only "not valid under any"; the deepest sub-errors say why.
+        for leaf in _deepest(error):
+            message = leaf.message if len(leaf.message) <= 200 else leaf.message[:197] + "..."
+            out.append(f"{source}: {json_path(leaf.absolute_path)}: {message} (schema)")
+    return list(dict.fromkeys(out))
+
+
+def _deepest(error: Any) -> list[Any]:
+    leaves: list[Any] = []
+    stack = [error]
+    while stack:
+        current = stack.pop()
+        if current.context:
+            stack.extend(current.context)
+        else:
+            leaves.append(current)
+    depth = max(len(leaf.absolute_path) for leaf in leaves)
+    return [leaf for leaf in leaves if len(leaf.absolute_path) == depth]
 
 
 def json_path(parts: Any) -> str:

@@ -160,6 +160,8 @@ class Signal(Element):
             phase_ns = (now.ns + self.phase_offset_ns) % self.period_ns
             w = wave(self.wave_form, phase_ns / self.period_ns, phase_ns < self.pulse_width_ns)
         v = self.bottom + (self.top - self.bottom) * w
+        # Floating-point error must not push a value a hair outside the configured range.
+        v = min(max(v, min(self.top, self.bottom)), max(self.top, self.bottom))
         data_type = self.data_type
         assert data_type is not None
         return to_signal_type(data_type, v)
