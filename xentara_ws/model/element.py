@@ -173,7 +173,7 @@ class Element:
 
     def attribute(self, key: object) -> AttributeSpec:
         """The attribute addressed by a wire key (int id or UUID); -32101 if this element lacks it."""
-        spec = self.attributes.get(key) if type(key) is int else self._by_uuid.get(key)  # type: ignore[arg-type]
+        spec = self.attributes.get(key) if type(key) is int else self._by_uuid.get(key)  # type: ignore[call-overload]
         if spec is None:
             raise ProtocolError(ErrorCode.MISSING_ATTRIBUTE)
         return spec

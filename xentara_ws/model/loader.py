@@ -85,7 +85,7 @@ def load_model_data(data: Any, *, source: str = "<model>", schema_path: str | os
 
 def schema_errors(data: Any, schema_path: str | os.PathLike[str], source: str) -> list[str]:
     """Problems the vendor's JSON schema finds, each as `file: JSON path: problem`."""
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     schema = json.loads(Path(schema_path).read_text(encoding="utf-8"))
     validator_class = jsonschema.validators.validator_for(schema)

@@ -12,12 +12,19 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from ..protocol.codec import TIME_POINT_MIN, TimePoint
+from ..protocol.codec import TimePoint
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.identifiers import Access, Attribute, DataType, ElementCategory, Quality
 from . import values
-from .element import IDENTITY_ATTRIBUTES, AttributeKey, AttributeSpec, Element, custom_attribute, standard_attribute
-from .formats import NS_PER_SECOND, initial_value, parse_interval, to_float32
+from .element import (
+    IDENTITY_ATTRIBUTES,
+    AttributeKey,
+    AttributeSpec,
+    Element,
+    custom_attribute,
+    standard_attribute,
+)
+from .formats import initial_value, parse_interval, to_float32
 
 logger = logging.getLogger(__name__)
 
@@ -468,8 +475,3 @@ def _held_data_point(type_name: str, data_type: DataType | None, access: Access,
     element.change_time = now
     return element
 
-
-__all__ = [
-    "ConfigError", "DataPoint", "Register", "Sampler", "Signal", "make_skill_element", "skill_category",
-    "to_signal_type", "wave", "NS_PER_SECOND", "TIME_POINT_MIN",
-]
