@@ -40,8 +40,10 @@ def test_demo_config_serves_basic_auth_on_8080() -> None:
     assert server["authentication"] == {"schemes": ["Basic"], "realm": "Xentara"}
 
 
-@pytest.mark.parametrize(("user", "password", "role"), [(DEMO_USER, DEMO_PASSWORD, "Administrator"),
-                                                         ("operator", "operator", "Operator")])
+@pytest.mark.parametrize(
+    ("user", "password", "role"),
+    [(DEMO_USER, DEMO_PASSWORD, "Administrator"), ("operator", "operator", "Operator")],
+)
 def test_demo_users_log_in_with_their_documented_passwords(user: str, password: str, role: str) -> None:
     (entry,) = [u for u in read("users.json")["users"] if u["userName"] == user]
     assert role in entry["roles"]
@@ -52,15 +54,26 @@ def test_demo_roles_grant_connect_to_everyone_read_to_operators_and_write_to_adm
     security = read("security.json")
     assert {r["name"] for r in security["roles"]} == {"Administrator", "Operator"}
     grants = {e["role"]: set(e["allow"]) for e in security["ACL"]["entries"]}
-    assert grants == {"Everyone": {"websocket.connect"}, "Administrator": {"read", "write"}, "Operator": {"read"}}
+    assert grants == {
+        "Everyone": {"websocket.connect"},
+        "Administrator": {"read", "write"},
+        "Operator": {"read"},
+    }
 
 
 def test_demo_model_has_every_wave_form_and_writable_registers_of_four_types() -> None:
     model = load_model(DEMO_DIR / "model.json")
-    forms = {next(iter(e.config["waveForm"])) for e in model if e.model_type == "@Skill.SignalGenerator.Signal"}
+    forms = {
+        next(iter(e.config["waveForm"])) for e in model if e.model_type == "@Skill.SignalGenerator.Signal"
+    }
     assert forms == {"@SineWave", "@Pulse", "@Triangle", "@SawTooth", "@Noise"}
     register_types = {e.data_type for e in model if e.model_type == "@Skill.SignalFlow.Register"}
-    assert {DataType.FLOAT_64, DataType.BOOLEAN, DataType.SIGNED_INTEGER_32, DataType.STRING} <= register_types
+    assert {
+        DataType.FLOAT_64,
+        DataType.BOOLEAN,
+        DataType.SIGNED_INTEGER_32,
+        DataType.STRING,
+    } <= register_types
     for element in model:
         if element.model_type == "@Skill.SignalFlow.Register":
             assert element.attribute(int(Attribute.VALUE)).access is Access.READ_WRITE

@@ -31,7 +31,9 @@ def load_broken(tmp_path: Path, data: Any, **kwargs: Any) -> ModelError:
 
 
 def test_duplicate_uuid_names_both_places(tmp_path: Path) -> None:
-    error = load_broken(tmp_path, {"children": [register("A", 1), block("@Group", "G", 2, children=[register("B", 1)])]})
+    error = load_broken(
+        tmp_path, {"children": [register("A", 1), block("@Group", "G", 2, children=[register("B", 1)])]}
+    )
     (line,) = error.errors
     assert '$.children[1]["@Group"].children[0]["@Skill.SignalFlow.Register"].UUID' in line
     assert "duplicate UUID 00000000-0000-0000-0000-000000000001" in line
@@ -39,15 +41,25 @@ def test_duplicate_uuid_names_both_places(tmp_path: Path) -> None:
 
 
 def test_duplicate_sibling_name(tmp_path: Path) -> None:
-    error = load_broken(tmp_path, {"children": [block("@Group", "G", 1, children=[register("X", 2), register("X", 3)])]})
+    error = load_broken(
+        tmp_path, {"children": [block("@Group", "G", 1, children=[register("X", 2), register("X", 3)])]}
+    )
     (line,) = error.errors
     assert '$.children[0]["@Group"].children[1]' in line and "duplicate name 'X'" in line
 
 
 def test_same_name_under_different_parents_is_fine(tmp_path: Path) -> None:
     path = tmp_path / "model.json"
-    path.write_text(json.dumps({"children": [block("@Group", "A", 1, children=[register("X", 2)]),
-                                             block("@Group", "B", 3, children=[register("X", 4)])]}))
+    path.write_text(
+        json.dumps(
+            {
+                "children": [
+                    block("@Group", "A", 1, children=[register("X", 2)]),
+                    block("@Group", "B", 3, children=[register("X", 4)]),
+                ]
+            }
+        )
+    )
     assert len(load_model(path)) == 4
 
 
@@ -58,8 +70,10 @@ def test_dangling_io_reference(tmp_path: Path) -> None:
 
 
 def test_dangling_io_output_in_object_form(tmp_path: Path) -> None:
-    error = load_broken(tmp_path, {"children": [register("R", 2),
-                                                block("@DataPoint", "P", 1, io={"input": "R", "output": "Q"})]})
+    error = load_broken(
+        tmp_path,
+        {"children": [register("R", 2), block("@DataPoint", "P", 1, io={"input": "R", "output": "Q"})]},
+    )
     assert any('$.children[1]["@DataPoint"].io.output' in line and "'Q'" in line for line in error.errors)
 
 
@@ -70,8 +84,14 @@ def test_io_may_name_the_value_attribute(tmp_path: Path) -> None:
 
 
 def test_dangling_pipeline_task_and_trigger(tmp_path: Path) -> None:
-    pipeline = block("@Pipeline", "Pipe", 3, triggers=["Track.Nope.expired"], checkpoints=[{}, {}],
-                     segments=[{"start": 0, "end": 1, "tasks": [{"function": "Ghost.generate"}]}])
+    pipeline = block(
+        "@Pipeline",
+        "Pipe",
+        3,
+        triggers=["Track.Nope.expired"],
+        checkpoints=[{}, {}],
+        segments=[{"start": 0, "end": 1, "tasks": [{"function": "Ghost.generate"}]}],
+    )
     error = load_broken(tmp_path, {"children": [block("@Track", "Track", 1, children=[pipeline])]})
     paths = " ".join(error.errors)
     assert '["@Pipeline"].triggers[0]' in paths
@@ -93,7 +113,9 @@ def test_bad_uuid_text(tmp_path: Path) -> None:
 def test_child_that_is_not_an_object(tmp_path: Path) -> None:
     data = {"children": [block("@Group", "G", 1, children=["#CoE.Bus:EtherCAT Terminal"])]}
     (line,) = load_broken(tmp_path, data).errors
-    assert '$.children[0]["@Group"].children[0]' in line and "must be an object" in line and "a string" in line
+    assert (
+        '$.children[0]["@Group"].children[0]' in line and "must be an object" in line and "a string" in line
+    )
 
 
 def test_invalid_json_reports_line_and_column(tmp_path: Path) -> None:
@@ -121,8 +143,15 @@ def test_register_default_that_does_not_fit_its_type(tmp_path: Path) -> None:
 
 
 def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
-    data = {"children": [register("a.b", 1), register("X", 2), register("X", 3),
-                         block("@DataPoint", "P", 4, io="Missing"), 42]}
+    data = {
+        "children": [
+            register("a.b", 1),
+            register("X", 2),
+            register("X", 3),
+            block("@DataPoint", "P", 4, io="Missing"),
+            42,
+        ]
+    }
     error = load_broken(tmp_path, data)
     assert len(error.errors) == 4
     assert str(error).startswith("4 problems in model file")

@@ -16,7 +16,7 @@ from xentara_ws.protocol.identifiers import NIL_UUID, Access, Attribute, DataTyp
 
 
 def json_elements(path: Path) -> list[tuple[str, str, str]]:
-    """(primary key, UUID, designation) of every element block in a model file, independently of the loader."""
+    """(primary key, UUID, designation) of every element block, computed without the loader."""
     out: list[tuple[str, str, str]] = []
 
     def walk(children: list[Any], prefix: str) -> None:
@@ -72,8 +72,9 @@ def test_fixture_counts_match_the_reference() -> None:
         ("Inspector", "debugging inspector", ElementCategory.SPECIAL_PURPOSE),
     ],
 )
-def test_demo_signals_types_and_categories_match_appendix_a(key: str, type_name: str,
-                                                            category: ElementCategory) -> None:
+def test_demo_signals_types_and_categories_match_appendix_a(
+    key: str, type_name: str, category: ElementCategory
+) -> None:
     element = load_model(DEMO_SIGNALS).element(key)
     assert element.type_name == type_name
     assert element.category is category
@@ -89,8 +90,17 @@ def test_groups_timers_and_tracks_have_only_the_five_identity_attributes() -> No
 
 def test_signal_has_value_times_and_quality_but_nothing_writable() -> None:
     signal = load_model(DEMO_SIGNALS).element("Sampler.Saw-Tooth")
-    assert attribute_names(signal) == {"key", "name", "UUID", "type", "category",
-                                       "value", "updateTime", "changeTime", "quality"}
+    assert attribute_names(signal) == {
+        "key",
+        "name",
+        "UUID",
+        "type",
+        "category",
+        "value",
+        "updateTime",
+        "changeTime",
+        "quality",
+    }
     assert all(spec.access is Access.READ_ONLY for spec in signal.attributes.values())
     assert signal.attribute(int(Attribute.VALUE)).data_type is DataType.SIGNED_INTEGER_64
 
@@ -107,7 +117,12 @@ def test_register_value_is_read_write_with_its_default_type_and_value() -> None:
     assert (value.access, value.data_type) == (Access.READ_WRITE, DataType.SIGNED_INTEGER_64)
     assert register.read(value) == 0
     assert attribute_names(register) - {"key", "name", "UUID", "type", "category"} == {
-        "value", "updateTime", "changeTime", "writeTime", "quality"}
+        "value",
+        "updateTime",
+        "changeTime",
+        "writeTime",
+        "quality",
+    }
 
 
 def test_data_point_over_a_signal_is_read_only_with_the_signal_type_units_and_display_name() -> None:
@@ -127,8 +142,12 @@ def test_display_name_defaults_to_the_primary_key() -> None:
     point = load_model(DEMO_SIGNALS).element("Signals.Pulse")
     spec = next(s for s in point.attributes.values() if s.name == "displayName")
     displayed = point.read(spec)
-    assert displayed in ("Signals.Pulse", json.loads(DEMO_SIGNALS.read_text())["children"][0]["@Group"]
-                         ["children"][0]["@DataPoint"].get("displayName"))
+    assert displayed in (
+        "Signals.Pulse",
+        json.loads(DEMO_SIGNALS.read_text())["children"][0]["@Group"]["children"][0]["@DataPoint"].get(
+            "displayName"
+        ),
+    )
 
 
 def test_wago_outputs_are_writable_boolean_data_points_and_inputs_read_only() -> None:
@@ -153,10 +172,17 @@ def block(designation: str, name: str, n: int, **props: Any) -> dict[str, Any]:
 
 
 def test_bracketed_names_keep_their_brackets_in_keys_and_references() -> None:
-    data = {"children": [
-        block("@Group", "[v1.2]", 1, children=[block("@Skill.SignalFlow.Register", "R", 2, defaultValue=["bool", True])]),
-        block("@DataPoint", "P", 3, io="[v1.2].R"),
-    ]}
+    data = {
+        "children": [
+            block(
+                "@Group",
+                "[v1.2]",
+                1,
+                children=[block("@Skill.SignalFlow.Register", "R", 2, defaultValue=["bool", True])],
+            ),
+            block("@DataPoint", "P", 3, io="[v1.2].R"),
+        ]
+    }
     model = load_model_data(data)
     register = model.element("[v1.2].R")
     assert model.element("[v1.2]").name == "[v1.2]"
@@ -165,8 +191,24 @@ def test_bracketed_names_keep_their_brackets_in_keys_and_references() -> None:
 
 
 def test_v1_id_and_uuid_members_are_accepted_as_aliases() -> None:
-    data = {"children": [{"@Group": {"id": "Old", "uuid": str(uuid.UUID(int=7)), "children": [
-        {"@IOComponents.SignalGenerator.Sampler": {"id": "Gen", "uuid": str(uuid.UUID(int=8))}}]}}]}
+    data = {
+        "children": [
+            {
+                "@Group": {
+                    "id": "Old",
+                    "uuid": str(uuid.UUID(int=7)),
+                    "children": [
+                        {
+                            "@IOComponents.SignalGenerator.Sampler": {
+                                "id": "Gen",
+                                "uuid": str(uuid.UUID(int=8)),
+                            }
+                        }
+                    ],
+                }
+            }
+        ]
+    }
     model = load_model_data(data)
     assert model.element("Old").uuid == uuid.UUID(int=7)
     assert model.element("Old.Gen").type_name == "signal generator sampler"
@@ -181,11 +223,13 @@ def test_root_acl_and_element_acls_are_kept_raw() -> None:
 
 
 def test_unknown_plugin_skill_loads_as_a_generic_element() -> None:
-    data = {"children": [
-        block("@Skill.Acme.Controller", "Ctl", 1),
-        block("@Skill.Acme.Sensor", "Temp", 2, dataType="int32"),
-        block("@Skill.Acme.Client", "Cloud", 3),
-    ]}
+    data = {
+        "children": [
+            block("@Skill.Acme.Controller", "Ctl", 1),
+            block("@Skill.Acme.Sensor", "Temp", 2, dataType="int32"),
+            block("@Skill.Acme.Client", "Cloud", 3),
+        ]
+    }
     model = load_model_data(data)
     assert model.element("Ctl").category is ElementCategory.MICROSERVICE
     assert model.element("Ctl").type_name == "Controller (Acme)"

@@ -46,7 +46,9 @@ def test_first_generate_makes_signals_and_sampler_good_stamped_with_the_tick() -
         assert element.update_time == at(1.0)
 
 
-@pytest.mark.parametrize(("seconds", "expected"), [(0.0, True), (1.5, True), (2.0, False), (4.5, False), (5.0, True)])
+@pytest.mark.parametrize(
+    ("seconds", "expected"), [(0.0, True), (1.5, True), (2.0, False), (4.5, False), (5.0, True)]
+)
 def test_pulse_is_high_for_its_pulse_width_then_low(seconds: float, expected: bool) -> None:
     assert value(sample_at(seconds), "Semantic Sampler.Pulse") is expected
 
@@ -146,19 +148,46 @@ def test_pause_freezes_values_and_resume_continues() -> None:
     assert value(model, "Semantic Sampler.Saw-Tooth") == 1000
 
 
-def signal_model(form: dict[str, Any], data_type: str = "float64", top: Any = 1, bottom: Any = 0,
-                 timer: bool = True) -> Model:
+def signal_model(
+    form: dict[str, Any], data_type: str = "float64", top: Any = 1, bottom: Any = 0, timer: bool = True
+) -> Model:
     def uid(n: int) -> str:
         return str(uuid.UUID(int=n))
 
-    signal = {"@Skill.SignalGenerator.Signal": {"name": "S", "UUID": uid(2), "dataType": data_type,
-                                                "top": top, "bottom": bottom, "waveForm": form}}
-    children: list[Any] = [{"@Skill.SignalGenerator.Sampler": {"name": "Gen", "UUID": uid(1), "children": [signal]}}]
+    signal = {
+        "@Skill.SignalGenerator.Signal": {
+            "name": "S",
+            "UUID": uid(2),
+            "dataType": data_type,
+            "top": top,
+            "bottom": bottom,
+            "waveForm": form,
+        }
+    }
+    children: list[Any] = [
+        {"@Skill.SignalGenerator.Sampler": {"name": "Gen", "UUID": uid(1), "children": [signal]}}
+    ]
     if timer:
-        children.append({"@Track": {"name": "T", "UUID": uid(3), "children": [
-            {"@Timer": {"name": "Clock", "UUID": uid(4), "period": "250ms"}},
-            {"@Pipeline": {"name": "P", "UUID": uid(5), "triggers": ["T.Clock.expired"], "checkpoints": [{}, {}],
-                           "segments": [{"start": 0, "end": 1, "tasks": [{"function": "Gen.generate"}]}]}}]}})
+        children.append(
+            {
+                "@Track": {
+                    "name": "T",
+                    "UUID": uid(3),
+                    "children": [
+                        {"@Timer": {"name": "Clock", "UUID": uid(4), "period": "250ms"}},
+                        {
+                            "@Pipeline": {
+                                "name": "P",
+                                "UUID": uid(5),
+                                "triggers": ["T.Clock.expired"],
+                                "checkpoints": [{}, {}],
+                                "segments": [{"start": 0, "end": 1, "tasks": [{"function": "Gen.generate"}]}],
+                            }
+                        },
+                    ],
+                }
+            }
+        )
     return load_model_data({"children": children})
 
 
@@ -183,21 +212,25 @@ def test_bool_signal_thresholds_at_half() -> None:
     assert signal.sample(at(2.0)) is True  # w = 1
 
 
-WAVES = st.sampled_from([
-    {"@SineWave": {"period": "3s", "phaseOffset": "250ms"}},
-    {"@Triangle": {"period": "700ms"}},
-    {"@SawTooth": {"period": "2s", "phaseOffset": "1.5s"}},
-    {"@Pulse": {"period": "1s", "pulseWidth": "300ms"}},
-    {"@Noise": {}},
-])
-TYPES = st.sampled_from(["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32",
-                         "float64"])
+WAVES = st.sampled_from(
+    [
+        {"@SineWave": {"period": "3s", "phaseOffset": "250ms"}},
+        {"@Triangle": {"period": "700ms"}},
+        {"@SawTooth": {"period": "2s", "phaseOffset": "1.5s"}},
+        {"@Pulse": {"period": "1s", "pulseWidth": "300ms"}},
+        {"@Noise": {}},
+    ]
+)
+TYPES = st.sampled_from(
+    ["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "float32", "float64"]
+)
 LIMITS = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 
 
 @given(form=WAVES, data_type=TYPES, top=LIMITS, bottom=LIMITS, offset_ns=st.integers(0, 10**13))
-def test_wave_forms_stay_within_bottom_and_top(form: dict[str, Any], data_type: str, top: float, bottom: float,
-                                               offset_ns: int) -> None:
+def test_wave_forms_stay_within_bottom_and_top(
+    form: dict[str, Any], data_type: str, top: float, bottom: float, offset_ns: int
+) -> None:
     model = signal_model(form, data_type, top, bottom, timer=False)
     signal = model.element("Gen.S")
     assert isinstance(signal, Signal)

@@ -26,26 +26,49 @@ def uid(n: int) -> str:
 
 def plant(clock: FakeClock) -> Model:
     """Registers of several types, data points over them (both io forms) and over a signal."""
+
     def reg(name: str, n: int, keyword: str, default: Any) -> dict[str, Any]:
-        return {"@Skill.SignalFlow.Register": {"name": name, "UUID": uid(n), "defaultValue": [keyword, default]}}
+        return {
+            "@Skill.SignalFlow.Register": {"name": name, "UUID": uid(n), "defaultValue": [keyword, default]}
+        }
 
     def point(name: str, n: int, io: Any) -> dict[str, Any]:
         return {"@DataPoint": {"name": name, "UUID": uid(n), "io": io, "units": "°C"}}
 
-    signal = {"@Skill.SignalGenerator.Signal": {"name": "Wave", "UUID": uid(21), "dataType": "float64",
-                                                "top": 10, "bottom": 0, "waveForm": {"@SawTooth": {"period": "10s"}}}}
-    data = {"children": [
-        {"@Group": {"name": "Regs", "UUID": uid(1), "children": [
-            reg("F", 2, "float64", 1.5), reg("B", 3, "bool", False), reg("I", 4, "int32", 7),
-            reg("S", 5, "string", "hello"), reg("Out", 6, "int16", 0)]}},
-        point("Setpoint", 10, "Regs.F"),
-        point("ReadOnly", 11, {"input": "Regs.I"}),
-        point("WriteOnly", 12, {"output": "Regs.Out"}),
-        point("Split", 13, {"input": "Regs.I", "output": "Regs.Out"}),
-        point("Measured", 14, "Gen.Wave"),
-        {"@Skill.SignalGenerator.Sampler": {"name": "Gen", "UUID": uid(20), "children": [signal]}},
-        {"@Skill.Acme.Sensor": {"name": "Gateway", "UUID": uid(30), "dataType": "float64"}},
-    ]}
+    signal = {
+        "@Skill.SignalGenerator.Signal": {
+            "name": "Wave",
+            "UUID": uid(21),
+            "dataType": "float64",
+            "top": 10,
+            "bottom": 0,
+            "waveForm": {"@SawTooth": {"period": "10s"}},
+        }
+    }
+    data = {
+        "children": [
+            {
+                "@Group": {
+                    "name": "Regs",
+                    "UUID": uid(1),
+                    "children": [
+                        reg("F", 2, "float64", 1.5),
+                        reg("B", 3, "bool", False),
+                        reg("I", 4, "int32", 7),
+                        reg("S", 5, "string", "hello"),
+                        reg("Out", 6, "int16", 0),
+                    ],
+                }
+            },
+            point("Setpoint", 10, "Regs.F"),
+            point("ReadOnly", 11, {"input": "Regs.I"}),
+            point("WriteOnly", 12, {"output": "Regs.Out"}),
+            point("Split", 13, {"input": "Regs.I", "output": "Regs.Out"}),
+            point("Measured", 14, "Gen.Wave"),
+            {"@Skill.SignalGenerator.Sampler": {"name": "Gen", "UUID": uid(20), "children": [signal]}},
+            {"@Skill.Acme.Sensor": {"name": "Gateway", "UUID": uid(30), "dataType": "float64"}},
+        ]
+    }
     return load_model_data(data, clock=clock)
 
 
@@ -62,9 +85,12 @@ def test_registers_start_at_their_default_with_good_quality(clock: FakeClock) ->
     assert register.quality is Quality.GOOD and register.write_time == TIME_POINT_MIN
 
 
-@pytest.mark.parametrize(("key", "new"), [("Regs.F", 2.25), ("Regs.B", True), ("Regs.I", -5), ("Regs.S", "bye")])
-def test_register_write_stores_value_and_stamps_write_update_and_change_time(clock: FakeClock, key: str,
-                                                                             new: Any) -> None:
+@pytest.mark.parametrize(
+    ("key", "new"), [("Regs.F", 2.25), ("Regs.B", True), ("Regs.I", -5), ("Regs.S", "bye")]
+)
+def test_register_write_stores_value_and_stamps_write_update_and_change_time(
+    clock: FakeClock, key: str, new: Any
+) -> None:
     register = plant(clock).element(key)
     write(register, new, at(1))
     assert register.value == new
@@ -79,15 +105,19 @@ def test_writing_the_same_value_again_moves_write_time_but_not_change_time(clock
     assert register.change_time == at(1)
 
 
-@pytest.mark.parametrize(("key", "raw", "code"), [
-    ("Regs.I", "seven", ErrorCode.TYPE_MISMATCH),
-    ("Regs.I", 2.5, ErrorCode.TYPE_MISMATCH),
-    ("Regs.B", 1, ErrorCode.TYPE_MISMATCH),
-    ("Regs.S", 3, ErrorCode.TYPE_MISMATCH),
-    ("Regs.I", 2**31, ErrorCode.VALUE_OUT_OF_RANGE),
-])
-def test_register_rejects_values_of_the_wrong_type_and_keeps_its_value(clock: FakeClock, key: str, raw: Any,
-                                                                      code: ErrorCode) -> None:
+@pytest.mark.parametrize(
+    ("key", "raw", "code"),
+    [
+        ("Regs.I", "seven", ErrorCode.TYPE_MISMATCH),
+        ("Regs.I", 2.5, ErrorCode.TYPE_MISMATCH),
+        ("Regs.B", 1, ErrorCode.TYPE_MISMATCH),
+        ("Regs.S", 3, ErrorCode.TYPE_MISMATCH),
+        ("Regs.I", 2**31, ErrorCode.VALUE_OUT_OF_RANGE),
+    ],
+)
+def test_register_rejects_values_of_the_wrong_type_and_keeps_its_value(
+    clock: FakeClock, key: str, raw: Any, code: ErrorCode
+) -> None:
     register = plant(clock).element(key)
     before = register.value
     with pytest.raises(ProtocolError) as caught:

@@ -82,8 +82,15 @@ def data_type_from_keyword(keyword: object) -> DataType | None:
 
 
 _INTERVAL = re.compile(r"^(-?\d+(?:\.\d+)?)(ns|µs|us|ms|s|m|h)$")
-_UNIT_NS = {"ns": 1, "µs": 1_000, "us": 1_000, "ms": 1_000_000, "s": NS_PER_SECOND,
-            "m": 60 * NS_PER_SECOND, "h": 3600 * NS_PER_SECOND}
+_UNIT_NS = {
+    "ns": 1,
+    "µs": 1_000,
+    "us": 1_000,
+    "ms": 1_000_000,
+    "s": NS_PER_SECOND,
+    "m": 60 * NS_PER_SECOND,
+    "h": 3600 * NS_PER_SECOND,
+}
 
 
 def parse_interval(value: object) -> int:
@@ -108,9 +115,7 @@ def parse_interval(value: object) -> int:
     return sign * ns
 
 
-_TIMESTAMP = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$"
-)
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$")
 
 
 def parse_time_stamp(value: object) -> TimePoint:
@@ -191,7 +196,7 @@ def split_key(key: str) -> list[str]:
             end = key.find("]", i)
             if end < 0:
                 raise ValueError(f"unterminated [ in key {key!r}")
-            parts.append(key[i:end + 1])
+            parts.append(key[i : end + 1])
             i = end + 1
             if i < len(key) and key[i] != ".":
                 raise ValueError(f"text after ] in key {key!r}")

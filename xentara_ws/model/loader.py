@@ -27,7 +27,9 @@ SCHEMA_ENV = "XENTARA_MODEL_SCHEMA"
 NAME_PATTERN = re.compile(r"^([^\[\.][^\.]*|\[[^\]]*\])$")
 UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SKILL_PATTERN = re.compile(r"^@Skill\.([A-Za-z0-9]+)\.([A-Za-z0-9]+)$")
-_V1_DESIGNATION = re.compile(r"^@(?:IOComponent|IoComponents|IOComponents|IO|Io|Microservice|Microservices)\.(.+)$")
+_V1_DESIGNATION = re.compile(
+    r"^@(?:IOComponent|IoComponents|IOComponents|IO|Io|Microservice|Microservices)\.(.+)$"
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 BUILTIN_SKILLS = ("SignalProcessing", "SignalFlow", "SignalGenerator", "Debugging")
@@ -48,8 +50,12 @@ class ModelError(ValueError):
         super().__init__(message)
 
 
-def load_model(path: str | os.PathLike[str], *, schema_path: str | os.PathLike[str] | None = None,
-               clock: Callable[[], TimePoint] | None = None) -> Model:
+def load_model(
+    path: str | os.PathLike[str],
+    *,
+    schema_path: str | os.PathLike[str] | None = None,
+    clock: Callable[[], TimePoint] | None = None,
+) -> Model:
     """Load and validate a model file; raises ModelError naming the file, JSON path and problem."""
     source = str(path)
     try:
@@ -67,8 +73,13 @@ def load_model(path: str | os.PathLike[str], *, schema_path: str | os.PathLike[s
     return load_model_data(data, source=source, schema_path=schema_path, clock=clock)
 
 
-def load_model_data(data: Any, *, source: str = "<model>", schema_path: str | os.PathLike[str] | None = None,
-                    clock: Callable[[], TimePoint] | None = None) -> Model:
+def load_model_data(
+    data: Any,
+    *,
+    source: str = "<model>",
+    schema_path: str | os.PathLike[str] | None = None,
+    clock: Callable[[], TimePoint] | None = None,
+) -> Model:
     """Build a Model from already parsed JSON; `source` names it in error messages."""
     errors: list[str] = []
     schema_file = schema_path if schema_path is not None else os.environ.get(SCHEMA_ENV)
@@ -196,11 +207,13 @@ class _Builder:
 
     def build(self, data: Any) -> Model | None:
         if not isinstance(data, dict):
-            self.error("$", f"the model must be a JSON object with a \"children\" array, not {_kind(data)}")
+            self.error("$", f'the model must be a JSON object with a "children" array, not {_kind(data)}')
             return None
         for member in data:
             if member not in ("$schema", "ACL", "children"):
-                self.error(_member("$", member), "unknown member of the model root (allowed: $schema, ACL, children)")
+                self.error(
+                    _member("$", member), "unknown member of the model root (allowed: $schema, ACL, children)"
+                )
         acl = data.get("ACL")
         if acl is not None and not isinstance(acl, dict):
             self.error("$.ACL", f"an ACL must be an object, not {_kind(acl)}")
@@ -240,7 +253,10 @@ class _Builder:
             if node is None:
                 continue
             if node.name in names:
-                self.error(item_path, f"duplicate name {node.name!r}: a sibling at {names[node.name]} has the same name")
+                self.error(
+                    item_path,
+                    f"duplicate name {node.name!r}: a sibling at {names[node.name]} has the same name",
+                )
             else:
                 names[node.name] = item_path
             nodes.append(node)
@@ -248,11 +264,15 @@ class _Builder:
 
     def element_block(self, item: Any, path: str, parent: _Node | None, container: str) -> _Node | None:
         if not isinstance(item, dict):
-            self.error(path, f"a child element must be an object like {{\"@Group\": {{...}}}}, not {_kind(item)}")
+            self.error(
+                path, f'a child element must be an object like {{"@Group": {{...}}}}, not {_kind(item)}'
+            )
             return None
         if len(item) != 1:
-            self.error(path, f"an element block must have exactly one member, its type (e.g. \"@Group\"); "
-                             f"found {len(item)}")
+            self.error(
+                path,
+                f'an element block must have exactly one member, its type (e.g. "@Group"); found {len(item)}',
+            )
             return None
         designation, props = next(iter(item.items()))
         block_path = _member(path, designation)
@@ -263,7 +283,9 @@ class _Builder:
             self.error(block_path, f"the properties of {designation} must be an object, not {_kind(props)}")
             return None
         if not _allowed_in(container, designation):
-            self.error(path, f"{designation} is not allowed here: {_CONTAINER_TEXT.get(container, 'bad placement')}")
+            self.error(
+                path, f"{designation} is not allowed here: {_CONTAINER_TEXT.get(container, 'bad placement')}"
+            )
         name = self.name(props, block_path)
         element_uuid = self.element_uuid(props, block_path)
         if name is None or element_uuid is None:
@@ -283,27 +305,34 @@ class _Builder:
 
     def designation(self, designation: str, path: str) -> str | None:
         if not designation.startswith("@"):
-            self.error(path, f"{designation!r} is not an element type: element types start with @ "
-                             "(e.g. \"@Group\", \"@Skill.SignalFlow.Register\")")
+            self.error(
+                path,
+                f"{designation!r} is not an element type: element types start with @ "
+                '(e.g. "@Group", "@Skill.SignalFlow.Register")',
+            )
             return None
         v1 = _V1_DESIGNATION.match(designation)
         if v1 is not None:
-            logger.warning("%s: %s: legacy designation %s read as @Skill.%s", self.source, path, designation,
-                           v1.group(1))
+            logger.warning(
+                "%s: %s: legacy designation %s read as @Skill.%s", self.source, path, designation, v1.group(1)
+            )
             designation = "@Skill." + v1.group(1)
         if designation in BUILTIN_DESIGNATIONS or SKILL_PATTERN.match(designation):
             return designation
-        self.error(path, f"unknown element type {designation!r} (expected @Group, @DataPoint, @Timer, @Track, "
-                         "@Pipeline or @Skill.<Skill>.<Type>)")
+        self.error(
+            path,
+            f"unknown element type {designation!r} (expected @Group, @DataPoint, @Timer, @Track, "
+            "@Pipeline or @Skill.<Skill>.<Type>)",
+        )
         return None
 
     def name(self, props: dict[str, Any], path: str) -> str | None:
         name = props.get("name")
         if name is None and "id" in props:
-            logger.warning("%s: %s: legacy member \"id\" used as the name", self.source, path)
+            logger.warning('%s: %s: legacy member "id" used as the name', self.source, path)
             name = props["id"]
         if name is None:
-            self.error(path, "missing \"name\"")
+            self.error(path, 'missing "name"')
             return None
         name_path = _member(path, "name")
         if not isinstance(name, str):
@@ -316,23 +345,27 @@ class _Builder:
             self.error(name_path, f"the name {name!r} contains a control character")
             return None
         if not NAME_PATTERN.match(name):
-            self.error(name_path, f"bad name {name!r}: a name cannot contain a period unless it is written "
-                                  "entirely in square brackets, like \"[v1.2]\"")
+            self.error(
+                name_path,
+                f"bad name {name!r}: a name cannot contain a period unless it is written "
+                'entirely in square brackets, like "[v1.2]"',
+            )
             return None
         return name
 
     def element_uuid(self, props: dict[str, Any], path: str) -> uuid.UUID | None:
         text = props.get("UUID")
         if text is None and "uuid" in props:
-            logger.warning("%s: %s: legacy member \"uuid\" used as the UUID", self.source, path)
+            logger.warning('%s: %s: legacy member "uuid" used as the UUID', self.source, path)
             text = props["uuid"]
         if text is None:
-            self.error(path, "missing \"UUID\"")
+            self.error(path, 'missing "UUID"')
             return None
         uuid_path = _member(path, "UUID")
         if not isinstance(text, str) or not UUID_PATTERN.match(text):
-            self.error(uuid_path, f"bad UUID {text!r}: expected the text form "
-                                  "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
+            self.error(
+                uuid_path, f"bad UUID {text!r}: expected the text form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+            )
             return None
         value = uuid.UUID(text)
         if value == NIL_UUID:
@@ -400,8 +433,9 @@ class _Builder:
                     tasks = segment.get("tasks", []) if isinstance(segment, dict) else []
                     for t, task in enumerate(tasks if isinstance(tasks, list) else []):
                         if isinstance(task, dict) and "function" in task:
-                            task_path = _member(_index(_member(_index(_member(path, "segments"), s), "tasks"), t),
-                                                "function")
+                            task_path = _member(
+                                _index(_member(_index(_member(path, "segments"), s), "tasks"), t), "function"
+                            )
                             self.resolve(task["function"], task_path, member=True)
             elif d == "@Skill.SignalFlow.Bridge":
                 connections = props.get("connections", [])
@@ -426,7 +460,9 @@ class _Builder:
         io_path = _member(node.path, "io")
         io = node.props.get("io")
         if io is None:
-            self.error(node.path, "a data point needs \"io\": the key of the skill data point it is attached to")
+            self.error(
+                node.path, 'a data point needs "io": the key of the skill data point it is attached to'
+            )
         elif isinstance(io, str):
             found = self.resolve(io, io_path, member=False)
             if found is not None:
@@ -434,13 +470,15 @@ class _Builder:
         elif isinstance(io, dict):
             ends = [end for end in ("input", "output") if end in io]
             if not ends:
-                self.error(io_path, "io needs an \"input\" or an \"output\" (or both)")
+                self.error(io_path, 'io needs an "input" or an "output" (or both)')
             for end in ends:
                 found = self.resolve(io[end], _member(io_path, end), member=False)
                 if found is not None:
                     self.referenced.add(found.key)
         else:
-            self.error(io_path, f"io must be a key string or {{\"input\": ..., \"output\": ...}}, not {_kind(io)}")
+            self.error(
+                io_path, f'io must be a key string or {{"input": ..., "output": ...}}, not {_kind(io)}'
+            )
 
     # -- phase 3: elements -------------------------------------------------------------------
 
@@ -464,14 +502,23 @@ class _Builder:
             if d == "@DataPoint":
                 return DataPoint(config=props, **common)
             return make_skill_element(
-                d, props, referenced=node.key in self.referenced,
-                child_types=[c.designation for c in node.children], now=now, **common,
+                d,
+                props,
+                referenced=node.key in self.referenced,
+                child_types=[c.designation for c in node.children],
+                now=now,
+                **common,
             )
         except ConfigError as exc:
             self.error(_member(node.path, exc.member) if exc.member else node.path, str(exc))
             # A placeholder keeps the walk going so that every problem is reported at once.
-            return Element(name=node.name, element_uuid=node.uuid, model_type=d, type_name="",
-                           category=ElementCategory.ROOT_ELEMENT)
+            return Element(
+                name=node.name,
+                element_uuid=node.uuid,
+                model_type=d,
+                type_name="",
+                category=ElementCategory.ROOT_ELEMENT,
+            )
 
     def attach_data_points(self, model: Model) -> None:
         done: set[int] = set()
@@ -511,8 +558,10 @@ class _Builder:
             else:
                 for end, target in targets.items():
                     if target is not None and 11 not in target.attributes:
-                        self.error(_member(_member(node.path, "io"), end), f"{target.primary_key!r} has no value "
-                                                                           "to attach to")
+                        self.error(
+                            _member(_member(node.path, "io"), end),
+                            f"{target.primary_key!r} has no value to attach to",
+                        )
                         return
             try:
                 point.attach(input_element, output_element)

@@ -41,8 +41,9 @@ class Schedule:
 class Simulation:
     """Makes the model's generated values move over time."""
 
-    def __init__(self, model: Model, *, default_interval_ns: int = DEFAULT_INTERVAL_NS,
-                 seed: int | None = None) -> None:
+    def __init__(
+        self, model: Model, *, default_interval_ns: int = DEFAULT_INTERVAL_NS, seed: int | None = None
+    ) -> None:
         self.model = model
         self.rng = random.Random(seed)
         self.suspended = False
@@ -61,8 +62,10 @@ class Simulation:
                 continue
             tasks = [
                 t.get("function")
-                for segment in pipeline.config.get("segments", []) if isinstance(segment, dict)
-                for t in segment.get("tasks", []) if isinstance(t, dict)
+                for segment in pipeline.config.get("segments", [])
+                if isinstance(segment, dict)
+                for t in segment.get("tasks", [])
+                if isinstance(t, dict)
             ]
             if task not in tasks:
                 continue

@@ -135,8 +135,9 @@ class Signal(Element):
         self.bottom = self._number(config.get("bottom", 0), "bottom")
         form = config.get("waveForm")
         if not isinstance(form, dict) or len(form) != 1 or next(iter(form)) not in WAVE_FORMS:
-            raise ConfigError(f"waveForm must be one of {', '.join(WAVE_FORMS)}, e.g. {{\"@SineWave\": {{...}}}}",
-                              "waveForm")
+            raise ConfigError(
+                f'waveForm must be one of {", ".join(WAVE_FORMS)}, e.g. {{"@SineWave": {{...}}}}', "waveForm"
+            )
         self.wave_form, params = next(iter(form.items()))
         if not isinstance(params, dict):
             raise ConfigError("wave form parameters must be an object", "waveForm")
@@ -188,7 +189,7 @@ class Register(Element):
 
         default = config.get("defaultValue")
         if not isinstance(default, list) or len(default) != 2:
-            raise ConfigError("defaultValue must be [dataType, value], e.g. [\"int64\", 0]", "defaultValue")
+            raise ConfigError('defaultValue must be [dataType, value], e.g. ["int64", 0]', "defaultValue")
         keyword, raw = default
         data_type = MODEL_DATA_TYPES.get(keyword) if isinstance(keyword, str) else None
         if data_type is None:
@@ -226,7 +227,11 @@ class Register(Element):
 # -- data points -------------------------------------------------------------------------------
 
 _INPUT_MIRRORED = (
-    Attribute.SOURCE_TIME, Attribute.UPDATE_TIME, Attribute.CHANGE_TIME, Attribute.QUALITY, Attribute.ERROR,
+    Attribute.SOURCE_TIME,
+    Attribute.UPDATE_TIME,
+    Attribute.CHANGE_TIME,
+    Attribute.QUALITY,
+    Attribute.ERROR,
 )
 _OUTPUT_MIRRORED = (Attribute.WRITE_TIME, Attribute.WRITE_ERROR)
 
@@ -253,7 +258,9 @@ class DataPoint(Element):
     def set_display_name_default(self) -> None:
         """An omitted display name reads as the primary key, known only after indexing."""
         spec = custom_attribute("displayName", R, DataType.STRING)
-        self.custom_values[spec.key] = self._display_name if self._display_name is not None else self.primary_key
+        self.custom_values[spec.key] = (
+            self._display_name if self._display_name is not None else self.primary_key
+        )
 
     def attach(self, input_element: Element | None, output_element: Element | None) -> None:
         """Bind to the io elements; the value's access and the inherited attributes follow from them."""
@@ -328,8 +335,15 @@ class DataPoint(Element):
             value = values.convert(out_spec.data_type, value)
         output.write(out_spec, value, now)
 
-    def publish(self, value: Any, quality: Quality = Quality.GOOD, time: TimePoint | None = None, *,
-                error: int = 0, source_time: TimePoint | None = None) -> None:
+    def publish(
+        self,
+        value: Any,
+        quality: Quality = Quality.GOOD,
+        time: TimePoint | None = None,
+        *,
+        error: int = 0,
+        source_time: TimePoint | None = None,
+    ) -> None:
         """A data point has no state of its own: publishing feeds its input element."""
         if self.input is None:
             raise ValueError(f"{self.primary_key} has no input to publish to")
@@ -377,8 +391,9 @@ _ADDRESSING_MEMBERS = ("dataType", "index", "subIndex", "address", "symbolName",
 CONNECTION_TIME = "connectionTime"
 
 
-def skill_category(designation: str, config: Mapping[str, Any], referenced: bool,
-                   child_types: list[str]) -> ElementCategory:
+def skill_category(
+    designation: str, config: Mapping[str, Any], referenced: bool, child_types: list[str]
+) -> ElementCategory:
     """Reference 4.2: the category of an unknown skill element, first matching rule wins."""
     if referenced:
         return ElementCategory.DATA_POINT
@@ -417,14 +432,26 @@ def skill_direction(config: Mapping[str, Any]) -> Access:
 
 
 def make_skill_element(
-    designation: str, config: Mapping[str, Any], *, name: str, element_uuid: uuid.UUID,
-    acl: Mapping[str, Any] | None, referenced: bool, child_types: list[str], now: TimePoint,
+    designation: str,
+    config: Mapping[str, Any],
+    *,
+    name: str,
+    element_uuid: uuid.UUID,
+    acl: Mapping[str, Any] | None,
+    referenced: bool,
+    child_types: list[str],
+    now: TimePoint,
 ) -> Element:
     """A generic element for a type without its own class (reference 4.2 and 2.2)."""
     from .formats import data_type_from_keyword
 
-    common: dict[str, Any] = {"name": name, "element_uuid": element_uuid, "acl": acl, "config": config,
-                              "model_type": designation}
+    common: dict[str, Any] = {
+        "name": name,
+        "element_uuid": element_uuid,
+        "acl": acl,
+        "config": config,
+        "model_type": designation,
+    }
     if designation in BUILTIN_TYPES:
         type_name, category = BUILTIN_TYPES[designation]
         return Element(type_name=type_name, category=category, **common)
@@ -442,7 +469,8 @@ def make_skill_element(
     if category in (ElementCategory.DEVICE, ElementCategory.DEVICE_GROUP, ElementCategory.SUB_DEVICE):
         connection = custom_attribute(CONNECTION_TIME, R, DataType.TIME_POINT)
         element = Element(
-            type_name=type_name, category=category,
+            type_name=type_name,
+            category=category,
             attributes=_attrs(_std(Attribute.DEVICE_STATE), _std(Attribute.ERROR), connection),
             **common,
         )
@@ -451,8 +479,9 @@ def make_skill_element(
     return Element(type_name=type_name, category=category, **common)
 
 
-def _held_data_point(type_name: str, data_type: DataType | None, access: Access, now: TimePoint,
-                     common: dict[str, Any]) -> Element:
+def _held_data_point(
+    type_name: str, data_type: DataType | None, access: Access, now: TimePoint, common: dict[str, Any]
+) -> Element:
     """A skill data point whose value is simply held in memory (gateways feed it via publish)."""
     # DataType.BOOLEAN is 0 (falsy): compare with None, never use `or` on data types.
     if data_type is None:
@@ -466,12 +495,12 @@ def _held_data_point(type_name: str, data_type: DataType | None, access: Access,
     ]
     if access.writable:
         specs += [_std(Attribute.WRITE_TIME), _std(Attribute.WRITE_ERROR)]
-    element = Element(type_name=type_name, category=ElementCategory.DATA_POINT, attributes=_attrs(*specs),
-                      **common)
+    element = Element(
+        type_name=type_name, category=ElementCategory.DATA_POINT, attributes=_attrs(*specs), **common
+    )
     # Live from the first operational cycle: a sane initial value with good quality (reference 4.2).
     element.value = initial_value(data_type)
     element.quality = Quality.GOOD
     element.update_time = now
     element.change_time = now
     return element
-
