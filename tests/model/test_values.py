@@ -280,3 +280,39 @@ def test_data_point_units_attribute(clock: FakeClock) -> None:
     spec = next(s for s in point.attributes.values() if s.name == "units")
     assert isinstance(spec.key, uuid.UUID) and spec.data_type is DataType.STRING
     assert point.read(spec) == "°C"
+
+
+def test_data_point_over_another_data_point_follows_the_chain() -> None:
+    data = {
+        "children": [
+            {"@DataPoint": {"name": "Outer", "UUID": uid(1), "io": "Inner"}},
+            {"@DataPoint": {"name": "Inner", "UUID": uid(2), "io": "R"}},
+            {"@Skill.SignalFlow.Register": {"name": "R", "UUID": uid(3), "defaultValue": ["uint8", 5]}},
+        ]
+    }
+    model = load_model_data(data)
+    outer = model.element("Outer")
+    assert outer.value == 5 and outer.data_type is DataType.UNSIGNED_INTEGER_8
+    write(outer, 6, at(1))
+    assert model.element("R").value == 6 and outer.value == 6
+
+
+def test_data_points_referring_to_each_other_are_refused() -> None:
+    data = {
+        "children": [
+            {"@DataPoint": {"name": "A", "UUID": uid(1), "io": "B"}},
+            {"@DataPoint": {"name": "B", "UUID": uid(2), "io": "A"}},
+        ]
+    }
+    with pytest.raises(ValueError, match="cycle"):
+        load_model_data(data, source="loop.json")
+
+
+def test_debugging_logger_text_is_write_only_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    data = {"children": [{"@Skill.Debugging.Logger": {"name": "Log", "UUID": uid(1), "caption": "Demo"}}]}
+    log = load_model_data(data).element("Log")
+    spec = next(s for s in log.attributes.values() if s.name == "text")
+    assert spec.access is Access.WRITE_ONLY
+    with caplog.at_level("INFO"):
+        log.write(spec, "hello", at(1))
+    assert "Demo: hello" in caplog.text

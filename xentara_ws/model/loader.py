@@ -16,7 +16,7 @@ from ..protocol.codec import TimePoint
 from ..protocol.identifiers import NIL_UUID, ElementCategory
 from .element import Element
 from .formats import split_key
-from .skills import ConfigError, DataPoint, Register, Sampler, Signal, make_skill_element
+from .skills import ConfigError, DataPoint, DebugLogger, Register, Sampler, Signal, make_skill_element
 from .tree import Model, make_root, wall_clock
 
 logger = logging.getLogger(__name__)
@@ -501,6 +501,8 @@ class _Builder:
                 return Register(config=props, **common)
             if d == "@DataPoint":
                 return DataPoint(config=props, **common)
+            if d == "@Skill.Debugging.Logger":
+                return DebugLogger(config=props, **common)
             return make_skill_element(
                 d,
                 props,

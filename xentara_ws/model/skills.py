@@ -350,6 +350,31 @@ class DataPoint(Element):
         self.input.publish(value, quality, time, error=error, source_time=source_time)
 
 
+# -- debugging logger ----------------------------------------------------------------------------
+
+
+class DebugLogger(Element):
+    """`@Skill.Debugging.Logger`: write-only `text` and `errorText` attributes, printed via logging."""
+
+    def __init__(self, *, config: Mapping[str, Any], **kwargs: Any) -> None:
+        super().__init__(
+            model_type="@Skill.Debugging.Logger",
+            type_name="debugging logger",
+            category=ElementCategory.SPECIAL_PURPOSE,
+            attributes=_attrs(
+                custom_attribute("text", W, DataType.STRING),
+                custom_attribute("errorText", W, DataType.STRING),
+            ),
+            config=config,
+            **kwargs,
+        )
+
+    def accept_write(self, spec: AttributeSpec, value: Any, now: TimePoint) -> None:
+        caption = self.config.get("caption") or self.primary_key
+        level = logging.ERROR if spec.name == "errorText" else logging.INFO
+        logger.log(level, "%s: %s", caption, value)
+
+
 # -- everything else ---------------------------------------------------------------------------
 
 BUILTIN_TYPES: dict[str, tuple[str, ElementCategory]] = {
@@ -360,7 +385,6 @@ BUILTIN_TYPES: dict[str, tuple[str, ElementCategory]] = {
     "@Skill.SignalFlow.EdgeDetection": ("edge detection", ElementCategory.MICROSERVICE),
     "@Skill.SignalFlow.Bridge": ("signal bridge", ElementCategory.MICROSERVICE),
     "@Skill.Debugging.Inspector": ("debugging inspector", ElementCategory.SPECIAL_PURPOSE),
-    "@Skill.Debugging.Logger": ("debugging logger", ElementCategory.SPECIAL_PURPOSE),
 }
 """Built-in types without values of their own: only the five identity attributes."""
 
