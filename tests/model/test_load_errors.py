@@ -173,3 +173,9 @@ def test_schema_from_environment_variable(tmp_path: Path, monkeypatch: pytest.Mo
 def test_missing_file_is_a_model_error(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="cannot read"):
         load_model(tmp_path / "absent.json")
+
+
+def test_timer_with_a_bad_period(tmp_path: Path) -> None:
+    data = {"children": [block("@Timer", "T", 1, period="soon")]}
+    (line,) = load_broken(tmp_path, data).errors
+    assert '$.children[0]["@Timer"].period' in line and "'soon' is not a time interval" in line

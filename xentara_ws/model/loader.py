@@ -15,7 +15,7 @@ from typing import Any
 from ..protocol.codec import TimePoint
 from ..protocol.identifiers import NIL_UUID, ElementCategory
 from .element import Element
-from .formats import split_key
+from .formats import parse_interval, split_key
 from .skills import ConfigError, DataPoint, DebugLogger, Register, Sampler, Signal, make_skill_element
 from .tree import Model, make_root, wall_clock
 
@@ -501,6 +501,8 @@ class _Builder:
                 return Register(config=props, **common)
             if d == "@DataPoint":
                 return DataPoint(config=props, **common)
+            if d == "@Timer":
+                _check_timer(props)
             if d == "@Skill.Debugging.Logger":
                 return DebugLogger(config=props, **common)
             return make_skill_element(
@@ -573,6 +575,20 @@ class _Builder:
         for element in model:
             if isinstance(element, DataPoint):
                 attach(element, ())
+
+
+def _check_timer(props: Mapping[str, Any]) -> None:
+    """A timer needs a positive period; its offset may be negative (reference 3.3)."""
+    if "period" not in props:
+        raise ConfigError('a timer needs a "period", e.g. "500ms"')
+    for member in ("period", "offset"):
+        if member in props:
+            try:
+                ns = parse_interval(props[member])
+            except ValueError as exc:
+                raise ConfigError(str(exc), member) from None
+            if member == "period" and ns <= 0:
+                raise ConfigError("the timer period must be positive", member)
 
 
 def _resolved_key(by_key: Mapping[str, _Node], key: str) -> str:
