@@ -6,14 +6,19 @@ attributes they have (their `AttributeSpec`s) and in what a write does (`accept_
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..protocol.codec import TIME_POINT_MIN, TimePoint
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.identifiers import Access, Attribute, DataType, ElementCategory, Quality
+from . import values
+
+if TYPE_CHECKING:
+    from .tree import Model
 
 AttributeKey = int | uuid.UUID
 """How an attribute is addressed on the wire: a standard id (0-13) or the attribute's UUID."""
@@ -132,6 +137,8 @@ class Element:
         """Counts notifications, so that encodings of this element's values can be cached."""
         self.wire_cache: dict[Any, Any] = {}
         """Encodings of this element's values shared by every connection, keyed by the encoder."""
+        self.model: Model | None = None
+        """The model this element belongs to (set by Model.reindex); gives publish() its clock."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.primary_key or '(root)'} {self.model_type}>"
@@ -170,7 +177,7 @@ class Element:
 
     def attribute(self, key: object) -> AttributeSpec:
         """The attribute addressed by a wire key (int id or UUID); -32101 if this element lacks it."""
-        spec = self.attributes.get(key) if type(key) is int else self._by_uuid.get(key)  # type: ignore[arg-type]
+        spec = self.attributes.get(key) if type(key) is int else self._by_uuid.get(key)  # type: ignore[call-overload]
         if spec is None:
             raise ProtocolError(ErrorCode.MISSING_ATTRIBUTE)
         return spec
@@ -239,12 +246,49 @@ class Element:
         if source_time is not None:
             self.source_time = source_time
             changed.add(int(Attribute.SOURCE_TIME))
-        self.notify(frozenset(changed))
+        # Listeners only ever hear about attributes this element actually has.
+        self.notify(frozenset(changed.intersection(self.attributes)))
 
     def notify(self, changed: frozenset[AttributeKey]) -> None:
+        """Hand the same frozenset to every listener: one change costs no per-listener copies."""
+        if not changed:
+            return
         self.version += 1
-        for listener in self.listeners:
+        for listener in tuple(self.listeners):  # a listener may unsubscribe itself
             listener(self, changed)
+
+    # -- embedding API ----------------------------------------------------------------------
+
+    def now(self) -> TimePoint:
+        """The model clock (injectable in tests), or the wall clock for a detached element."""
+        if self.model is not None:
+            return self.model.clock()
+        return TimePoint(time.time_ns())
+
+    def publish(
+        self,
+        value: Any,
+        quality: Quality = Quality.GOOD,
+        time: TimePoint | None = None,
+        *,
+        error: int = 0,
+        source_time: TimePoint | None = None,
+    ) -> None:
+        """Feed a value from outside (gateway use): converted to the element's data type.
+
+        Raises ValueError if the element has no value, ProtocolError (-32106/-32105) if the value
+        does not fit its data type.
+        """
+        data_type = self.data_type
+        if data_type is None:
+            raise ValueError(f"{self.primary_key or '(root)'} has no value attribute")
+        converted = values.convert(data_type, value)
+        self.update(converted, time if time is not None else self.now(), Quality(quality), error, source_time)
+
+    def on_write(self, callback: WriteCallback) -> WriteCallback:
+        """Call `callback(element, spec, value)` after every accepted client write; usable as decorator."""
+        self.write_callbacks.append(callback)
+        return callback
 
     def subscribe(self, listener: ChangeListener) -> None:
         self.listeners.append(listener)

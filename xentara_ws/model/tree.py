@@ -38,7 +38,9 @@ class Model:
         """Recompute primary keys and both indexes after the tree was built or changed."""
         self._by_uuid = {self.root.uuid: self.root}
         self._by_key = {}
+        self.root.model = self
         for element in self.root.descendants():
+            element.model = self
             parent = element.parent
             prefix = parent.primary_key + "." if parent is not None and parent is not self.root else ""
             element.primary_key = prefix + key_component(element.name)
