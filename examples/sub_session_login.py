@@ -19,7 +19,9 @@ async def main(args: argparse.Namespace) -> int:
             print(f"login of {args.login_user} refused: {error.message}")
             return 1
         access = await client.check_access(session)
-        print(f"{args.login_user}: read={'yes' if access.read else 'no'} write={'yes' if access.write else 'no'}")
+        print(
+            f"{args.login_user}: read={'yes' if access.read else 'no'} write={'yes' if access.write else 'no'}"
+        )
         if access.write and args.value is not None:
             # Checked against both the connection's and the logged-in person's rights.
             await client.write(args.element, float(args.value), sub_session=session)
@@ -32,7 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser(__doc__)
     options.add_argument("--login-user", default="operator", help="the person to log in (default operator)")
     options.add_argument("--login-password", default="operator", help="their password (default operator)")
-    options.add_argument("--element", default="Plant.Setpoint", help="register to write (default Plant.Setpoint)")
+    options.add_argument(
+        "--element", default="Plant.Setpoint", help="register to write (default Plant.Setpoint)"
+    )
     options.add_argument("--value", default=None, help="write this value as the logged-in person (optional)")
     return options.parse_args(argv)
 

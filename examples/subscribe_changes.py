@@ -18,7 +18,10 @@ async def main(args: argparse.Namespace) -> int:
         async with await client.subscribe(list(names), max_update_rate=100) as subscription:
             received = 0
             async for change in subscription:
-                print(f"{names[change.element]}: {change.values.value!r} ({change.values.quality.name})", flush=True)
+                print(
+                    f"{names[change.element]}: {change.values.value!r} ({change.values.quality.name})",
+                    flush=True,
+                )
                 received += 1
                 if args.count and received >= args.count:
                     break

@@ -40,7 +40,9 @@ def convert(text: str, data_type: str) -> object:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser(__doc__)
-    options.add_argument("--element", default="Plant.Setpoint", help="a writable register (default Plant.Setpoint)")
+    options.add_argument(
+        "--element", default="Plant.Setpoint", help="a writable register (default Plant.Setpoint)"
+    )
     options.add_argument("--value", default="50", help="the value to write (default 50)")
     return options.parse_args(argv)
 

@@ -7,9 +7,9 @@ import ipaddress
 from collections.abc import AsyncIterator
 
 import pytest
+from client.support import PasswordLogins, TLSMaterial, demo_like_model
 from helpers import small_model
 
-from client.support import PasswordLogins, TLSMaterial, demo_like_model
 from xentara_ws.server.app import XentaraServer
 
 
@@ -49,7 +49,7 @@ def tls_material(tmp_path_factory: pytest.TempPathFactory) -> TLSMaterial:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -58,7 +58,9 @@ def tls_material(tmp_path_factory: pytest.TempPathFactory) -> TLSMaterial:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
@@ -67,7 +69,9 @@ def tls_material(tmp_path_factory: pytest.TempPathFactory) -> TLSMaterial:
     key_file = folder / "server.key"
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     return TLSMaterial(cert_file, key_file, certificate.public_bytes(serialization.Encoding.DER))
 

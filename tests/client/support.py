@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import socket
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers import register, small_model
+from helpers import register
 
 from xentara_ws.model.element import Element
 from xentara_ws.model.tree import Model
@@ -49,10 +47,20 @@ def demo_like_model() -> Model:
     import uuid
 
     model = Model(path="/models/demo-like.json")
-    plant = Element(name="Plant", element_uuid=uuid.uuid4(), model_type="@Group", type_name="element group",
-                    category=ElementCategory.ELEMENT_GROUP)
-    tank = Element(name="Tank", element_uuid=uuid.uuid4(), model_type="@Group", type_name="element group",
-                   category=ElementCategory.ELEMENT_GROUP)
+    plant = Element(
+        name="Plant",
+        element_uuid=uuid.uuid4(),
+        model_type="@Group",
+        type_name="element group",
+        category=ElementCategory.ELEMENT_GROUP,
+    )
+    tank = Element(
+        name="Tank",
+        element_uuid=uuid.uuid4(),
+        model_type="@Group",
+        type_name="element group",
+        category=ElementCategory.ELEMENT_GROUP,
+    )
     model.root.add_child(plant)
     plant.add_child(tank)
     tank.add_child(register("Level", uuid.UUID(LEVEL_UUID), DataType.FLOAT_64, 12.5))
@@ -81,5 +89,3 @@ class TLSMaterial:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.cert_file, self.key_file)
         return context
-
-

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 
+from client.support import free_port, url
 from helpers import COUNTER_UUID, FLAG_UUID, REGISTER_UUID
 
-from client.support import free_port, url
 from xentara_ws.cli import main
 
 
@@ -39,7 +39,11 @@ async def test_browse_prints_an_indented_tree(server, capsys):
 async def test_browse_json_with_depth_and_category(server, capsys):
     assert await cli("browse", "--url", url(server), "--json", "--category", "element-group") == 0
     assert json.loads(capsys.readouterr().out) == [
-        {"primary_key": "Group 1", "uuid": "11111111-1111-4111-8111-111111111111", "category": "element_group"}
+        {
+            "primary_key": "Group 1",
+            "uuid": "11111111-1111-4111-8111-111111111111",
+            "category": "element_group",
+        }
     ]
     assert await cli("browse", "Group 1", "--url", url(server), "--json", "--depth", "1") == 0
     keys = [entry["primary_key"] for entry in json.loads(capsys.readouterr().out)]
@@ -80,7 +84,10 @@ async def test_write_parses_by_data_type(server, capsys):
 
 
 async def test_subscribe_stops_after_count(server, capsys):
-    assert await cli("subscribe", "Group 1.Data Point 1", "Group 1.Flag", "--count", "2", "--url", url(server)) == 0
+    assert (
+        await cli("subscribe", "Group 1.Data Point 1", "Group 1.Flag", "--count", "2", "--url", url(server))
+        == 0
+    )
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert any(line.startswith("Group 1.Data Point 1  value=42.5") for line in lines)
@@ -117,7 +124,9 @@ async def test_login_prints_access(login_server, capsys):
 
 
 async def test_login_refused_is_one_friendly_line(login_server, capsys):
-    code = await cli("login", "--login-user", "operator", "--login-password", "nope", "--url", url(login_server))
+    code = await cli(
+        "login", "--login-user", "operator", "--login-password", "nope", "--url", url(login_server)
+    )
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "access denied" in err[0]
@@ -145,8 +154,9 @@ async def test_tls_failure_suggests_insecure_or_ca_file(tls_server, tls_material
 
 
 async def test_credentials_from_environment(monkeypatch, capsys):
-    from xentara_ws.server.app import XentaraServer
     from helpers import small_model
+
+    from xentara_ws.server.app import XentaraServer
 
     seen: list[str | None] = []
 

@@ -40,14 +40,32 @@ async def test_write_register_writes_and_reads_back(demo_server, capsys):
 
 
 async def test_subscribe_changes_prints_initial_values(demo_server, capsys):
-    argv = ["--url", url(demo_server), "--element", "Plant.Tank.Level", "--element", "Plant.Setpoint", "--count", "2"]
+    argv = [
+        "--url",
+        url(demo_server),
+        "--element",
+        "Plant.Tank.Level",
+        "--element",
+        "Plant.Setpoint",
+        "--count",
+        "2",
+    ]
     assert await run("subscribe_changes", *argv) == 0
     out = capsys.readouterr().out
     assert "Plant.Tank.Level: 12.5 (GOOD)" in out and "Plant.Setpoint: 40.0 (GOOD)" in out
 
 
 async def test_sub_session_login_shows_access_and_writes(demo_server, capsys):
-    argv = ["--url", url(demo_server), "--login-user", "operator", "--login-password", "secret", "--value", "33"]
+    argv = [
+        "--url",
+        url(demo_server),
+        "--login-user",
+        "operator",
+        "--login-password",
+        "secret",
+        "--value",
+        "33",
+    ]
     assert await run("sub_session_login", *argv) == 0
     out = capsys.readouterr().out
     assert "operator: read=yes write=yes" in out and "wrote 33" in out

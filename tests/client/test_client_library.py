@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import timezone
+from datetime import UTC
 
 import pytest
+from client.support import url
 from helpers import COUNTER_UUID, FLAG_UUID, GROUP_UUID, REGISTER_UUID
 
-from client.support import url
 from xentara_ws.client import (
     AccessRights,
     Element,
@@ -81,7 +81,7 @@ async def test_read_gives_typed_values_and_per_attribute_errors_as_objects(serve
     assert values.value == 42.5
     assert values.quality is Quality.GOOD
     stamp = values.change_time
-    assert isinstance(stamp, Timestamp) and stamp.tzinfo is timezone.utc
+    assert isinstance(stamp, Timestamp) and stamp.tzinfo is UTC
     assert stamp.ns == 1_704_107_471_111_587_983
     assert stamp.isoformat().startswith("2024-01-01T11:11:11.111587")
     failure = values[Attribute.DEVICE_STATE]

@@ -8,9 +8,9 @@ import logging
 import uuid
 
 import pytest
+from client.support import PasswordLogins, free_port, url
 from helpers import REGISTER_UUID, small_model
 
-from client.support import PasswordLogins, free_port, url
 from xentara_ws.client import ConnectionFailed, XentaraClient, certificate_fingerprint, connect
 from xentara_ws.server.app import XentaraServer
 from xentara_ws.server.edge import UpgradeRefused
@@ -121,7 +121,9 @@ async def test_reconnect_restores_subscription_and_sub_session_with_same_ids():
     logins = PasswordLogins()
     first = XentaraServer(small_model(), sub_session_authenticator=logins)
     await first.start("127.0.0.1", port)
-    client = XentaraClient(f"ws://127.0.0.1:{port}/api/ws", initial_backoff=0.05, max_backoff=0.2, request_timeout=5)
+    client = XentaraClient(
+        f"ws://127.0.0.1:{port}/api/ws", initial_backoff=0.05, max_backoff=0.2, request_timeout=5
+    )
     await client.connect()
     second = None
     try:

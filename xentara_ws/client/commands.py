@@ -12,7 +12,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TextIO
 
 from ..protocol.errors import ErrorCode
-from ..protocol.identifiers import Attribute, ElementCategory, MetaData as MetaDataId
+from ..protocol.identifiers import Attribute, ElementCategory
+from ..protocol.identifiers import MetaData as MetaDataId
 from .connection import DEFAULT_URL, XentaraClient
 from .formatting import (
     format_value,
@@ -38,7 +39,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     _add(subparsers, "info", "show the server's version, model file and operational stage", _info)
 
     browse = _add(subparsers, "browse", "show the model tree", _browse)
-    browse.add_argument("key", nargs="?", metavar="KEY", help="start element (primary key or UUID; default: the root)")
+    browse.add_argument(
+        "key", nargs="?", metavar="KEY", help="start element (primary key or UUID; default: the root)"
+    )
     browse.add_argument("--depth", type=int, metavar="N", help="levels to show (default: all)")
     browse.add_argument(
         "--category",
@@ -54,40 +57,65 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     read = _add(subparsers, "read", "read attributes of an element", _read)
     read.add_argument("key", metavar="KEY_OR_UUID")
     read.add_argument(
-        "attributes", nargs="*", metavar="ATTR", help="attribute names or ids (default: value quality changeTime)"
+        "attributes",
+        nargs="*",
+        metavar="ATTR",
+        help="attribute names or ids (default: value quality changeTime)",
     )
 
     write = _add(subparsers, "write", "write one attribute of an element", _write)
     write.add_argument("key", metavar="KEY_OR_UUID")
     write.add_argument("attribute", metavar="ATTR", help="attribute name or id, usually value")
-    write.add_argument("value", metavar="VALUE", help="parsed by the attribute's data type (true, 42, 2.5, text)")
+    write.add_argument(
+        "value", metavar="VALUE", help="parsed by the attribute's data type (true, 42, 2.5, text)"
+    )
     write.add_argument("--sub-session", type=uuid.UUID, metavar="UUID", help=argparse.SUPPRESS)
 
     subscribe = _add(subparsers, "subscribe", "show live values until Ctrl-C", _subscribe)
     subscribe.add_argument("keys", nargs="+", metavar="KEY")
     subscribe.add_argument(
-        "--attr", action="append", dest="attributes", metavar="ATTR", help="attribute to watch (default: value quality changeTime); repeatable"
+        "--attr",
+        action="append",
+        dest="attributes",
+        metavar="ATTR",
+        help="attribute to watch (default: value quality changeTime); repeatable",
     )
     subscribe.add_argument("--count", type=int, metavar="N", help="stop after N updates")
-    subscribe.add_argument("--max-rate", type=int, metavar="MS", help="at most one update per element every MS ms")
-    subscribe.add_argument("--min-rate", type=int, metavar="MS", help="heartbeat: an update at least every MS ms")
+    subscribe.add_argument(
+        "--max-rate", type=int, metavar="MS", help="at most one update per element every MS ms"
+    )
+    subscribe.add_argument(
+        "--min-rate", type=int, metavar="MS", help="heartbeat: an update at least every MS ms"
+    )
 
-    login = _add(subparsers, "login", "log a user in on a sub-session and show their read/write access", _login)
+    login = _add(
+        subparsers, "login", "log a user in on a sub-session and show their read/write access", _login
+    )
     login.add_argument("--login-user", metavar="NAME", help="the person to log in")
-    login.add_argument("--login-password", metavar="PASSWORD", help="their password (or XENTARA_LOGIN_PASSWORD)")
+    login.add_argument(
+        "--login-password", metavar="PASSWORD", help="their password (or XENTARA_LOGIN_PASSWORD)"
+    )
     login.add_argument("--login-token", metavar="TOKEN", help="log in with an OAuth 2.0 token instead")
 
 
 def _add(subparsers: Any, name: str, help_text: str, action: Action) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument("--url", default=os.environ.get("XENTARA_URL", DEFAULT_URL), help=f"default {DEFAULT_URL}")
+    parser.add_argument(
+        "--url", default=os.environ.get("XENTARA_URL", DEFAULT_URL), help=f"default {DEFAULT_URL}"
+    )
     parser.add_argument("--user", default=None, help="user for Basic authentication (or XENTARA_USER)")
     parser.add_argument("--password", default=None, help="password (or XENTARA_PASSWORD)")
-    parser.add_argument("--token", default=None, help="Bearer token instead of user/password (or XENTARA_TOKEN)")
+    parser.add_argument(
+        "--token", default=None, help="Bearer token instead of user/password (or XENTARA_TOKEN)"
+    )
     parser.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
     parser.add_argument("--ca-file", metavar="FILE", help="trust the CA certificate(s) in this PEM file")
-    parser.add_argument("--fingerprint", metavar="SHA256", help="trust only a certificate with this SHA-256 fingerprint")
-    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="connect/request timeout")
+    parser.add_argument(
+        "--fingerprint", metavar="SHA256", help="trust only a certificate with this SHA-256 fingerprint"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=10.0, metavar="SECONDS", help="connect/request timeout"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=lambda args: run(action, args))
     return parser
@@ -158,9 +186,13 @@ def explain_error(error: XentaraError, args: argparse.Namespace) -> str:
     if error.code == ErrorCode.UNKNOWN_ELEMENT:
         return f"unknown element {key!r}: list the elements with `xentara-ws browse`"
     if error.code == ErrorCode.ACCESS_DENIED:
-        return f"access denied ({error.message}): check the user's roles, or log in with a user that may do this"
+        return (
+            f"access denied ({error.message}): check the user's roles, or log in with a user that may do this"
+        )
     if error.code == ErrorCode.MISSING_ATTRIBUTE:
-        return f"{error.message}: list the element's attributes with `xentara-ws read {key} --json` or meta data"
+        return (
+            f"{error.message}: list the element's attributes with `xentara-ws read {key} --json` or meta data"
+        )
     name = error.code.name.lower().replace("_", " ") if isinstance(error.code, ErrorCode) else "error"
     return f"the server answered {int(error.code)} ({name}): {error.message}"
 
@@ -186,8 +218,7 @@ async def _info(client: XentaraClient, args: argparse.Namespace, out: TextIO) ->
     if args.json:
         _emit_json(out, data)
     else:
-        for label, value in data.items():
-            out.write(f"{label.replace('_', ' ')}: {value}\n")
+        out.writelines(f"{label.replace('_', ' ')}: {value}\n" for label, value in data.items())
     return 0
 
 
@@ -204,13 +235,18 @@ async def _browse(client: XentaraClient, args: argparse.Namespace, out: TextIO) 
     if args.json:
         _emit_json(
             out,
-            [{"primary_key": e.primary_key, "uuid": str(e.uuid), "category": json_value(e.category)} for e in elements],
+            [
+                {"primary_key": e.primary_key, "uuid": str(e.uuid), "category": json_value(e.category)}
+                for e in elements
+            ],
         )
         return 0
     for element in elements:
         parts = split_primary_key(element.primary_key)
         indent = "  " * max(0, len(parts) - 1 - base_level)
-        category = element.category.text if isinstance(element.category, ElementCategory) else str(element.category)
+        category = (
+            element.category.text if isinstance(element.category, ElementCategory) else str(element.category)
+        )
         out.write(f"{indent}{parts[-1] if parts else element.primary_key}  ({category})  {element.uuid}\n")
     if not elements:
         out.write("(no elements)\n")
@@ -259,8 +295,7 @@ async def _read(client: XentaraClient, args: argparse.Namespace, out: TextIO) ->
         _emit_json(out, {"element": args.key, "uuid": str(element), "values": _values_json(labels, values)})
     else:
         width = max(len(label) for label, _ in labels)
-        for label, key in labels:
-            out.write(f"{label:<{width}}  {format_value(values.get(key))}\n")
+        out.writelines(f"{label:<{width}}  {format_value(values.get(key))}\n" for label, key in labels)
     return 1 if values.errors else 0
 
 
@@ -300,8 +335,11 @@ async def _subscribe(client: XentaraClient, args: argparse.Namespace, out: TextI
             if args.json:
                 _emit_json(
                     out,
-                    {"element": names.get(change.element, str(change.element)), "uuid": str(change.element),
-                     "values": _values_json(labels, change.values)},
+                    {
+                        "element": names.get(change.element, str(change.element)),
+                        "uuid": str(change.element),
+                        "values": _values_json(labels, change.values),
+                    },
                 )
             else:
                 rows[change.element] = subscription.latest[change.element]
@@ -310,7 +348,11 @@ async def _subscribe(client: XentaraClient, args: argparse.Namespace, out: TextI
                     out.write("\x1b[H\x1b[2J")
                     _table(out, labels, uuids, names, rows)
                 else:
-                    values = "  ".join(f"{label}={format_value(change.values.get(key))}" for label, key in labels if key in change.values)
+                    values = "  ".join(
+                        f"{label}={format_value(change.values.get(key))}"
+                        for label, key in labels
+                        if key in change.values
+                    )
                     out.write(f"{names.get(change.element, change.element)}  {values}\n")
                 out.flush()
             if args.count is not None and received >= args.count:
@@ -329,10 +371,13 @@ def _table(
     lines = [header]
     for element in order:
         values = rows.get(element, Values())
-        lines.append([names[element]] + [format_value(values.get(key)) if key in values else "" for _, key in labels])
+        lines.append(
+            [names[element]] + [format_value(values.get(key)) if key in values else "" for _, key in labels]
+        )
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
-    for line in lines:
-        out.write("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n")
+    out.writelines(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n" for line in lines
+    )
     out.write("(Ctrl-C to stop)\n")
 
 
@@ -342,9 +387,15 @@ async def _login(client: XentaraClient, args: argparse.Namespace, out: TextIO) -
         who = "token"
     else:
         user = args.login_user or os.environ.get("XENTARA_LOGIN_USER")
-        password = args.login_password if args.login_password is not None else os.environ.get("XENTARA_LOGIN_PASSWORD")
+        password = (
+            args.login_password
+            if args.login_password is not None
+            else os.environ.get("XENTARA_LOGIN_PASSWORD")
+        )
         if not user:
-            raise CommandFailed("say who logs in: --login-user NAME --login-password PASSWORD (or --login-token)")
+            raise CommandFailed(
+                "say who logs in: --login-user NAME --login-password PASSWORD (or --login-token)"
+            )
         session = await client.create_sub_session(user=user, password=password or "")
         who = user
     try:
@@ -352,7 +403,9 @@ async def _login(client: XentaraClient, args: argparse.Namespace, out: TextIO) -
     finally:
         await client.close_sub_session(session)
     if args.json:
-        _emit_json(out, {"user": who, "sub_session": str(session), "read": access.read, "write": access.write})
+        _emit_json(
+            out, {"user": who, "sub_session": str(session), "read": access.read, "write": access.write}
+        )
     else:
         out.write(f"logged in {who} (sub-session {session})\n")
         out.write(f"read access:  {'yes' if access.read else 'no'}\n")

@@ -5,31 +5,39 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import hashlib
 import logging
 import socket
 import ssl
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Final
+from typing import Any, Final, Self
 
 from cbor2 import CBORTag
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from ..protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, TAG_ALTERNATIVE_2, CBORProfileError, decode, encode
+from ..protocol.codec import (
+    TAG_ALTERNATIVE_0,
+    TAG_ALTERNATIVE_1,
+    TAG_ALTERNATIVE_2,
+    CBORProfileError,
+    decode,
+    encode,
+)
 from ..protocol.errors import ErrorCode
 from ..protocol.identifiers import (
     NIL_UUID,
     PROTOCOL_VERSION,
     Attribute,
     ElementCategory,
-    MetaData as MetaDataId,
     Opcode,
     PacketType,
     ServerInformation,
     Stage,
+)
+from ..protocol.identifiers import (
+    MetaData as MetaDataId,
 )
 from .subscription import Subscription
 from .tls import build_ssl_context, check_fingerprint
@@ -150,7 +158,7 @@ class XentaraClient:
             return {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")}
         return {}
 
-    async def connect(self) -> XentaraClient:
+    async def connect(self) -> Self:
         """Open the WebSocket and say client_hello; raises ConnectionFailed or XentaraError."""
         self._closing = False
         await self._open()
@@ -183,7 +191,9 @@ class XentaraClient:
         except InvalidStatus as error:
             status = error.response.status_code
             kind = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(status, "http")
-            raise ConnectionFailed(kind, f"the server refused the WebSocket upgrade with HTTP {status}", status) from None
+            raise ConnectionFailed(
+                kind, f"the server refused the WebSocket upgrade with HTTP {status}", status
+            ) from None
         except InvalidURI as error:
             raise ConnectionFailed("invalid_url", str(error)) from None
         except ssl.SSLError as error:
@@ -191,7 +201,9 @@ class XentaraClient:
         except ConnectionRefusedError:
             raise ConnectionFailed("refused", f"connection refused by {self.url}") from None
         except TimeoutError:
-            raise ConnectionFailed("timeout", f"no answer from {self.url} within {self.open_timeout:g} s") from None
+            raise ConnectionFailed(
+                "timeout", f"no answer from {self.url} within {self.open_timeout:g} s"
+            ) from None
         except socket.gaierror as error:
             raise ConnectionFailed("os", f"cannot resolve the host of {self.url}: {error}") from None
         except InvalidHandshake as error:
@@ -224,7 +236,7 @@ class XentaraClient:
             subscription._finish()
         self._subscriptions.clear()
 
-    async def __aenter__(self) -> XentaraClient:
+    async def __aenter__(self) -> Self:
         return await self.connect()
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -346,15 +358,19 @@ class XentaraClient:
             logger.warning("ignoring an unsupported event: %r", packet)
             return
         content = packet[2]
-        subscription = self._subscriptions.get(content.get(0))
+        element = content.get(1)
+        if not isinstance(element, uuid.UUID):
+            logger.warning("ignoring a data-change event without an element UUID: %r", packet)
+            return
+        key = content.get(0)
+        subscription = self._subscriptions.get(key) if isinstance(key, uuid.UUID) else None
         if subscription is None:
             # Some servers put something else in key 0; fall back to the element's subscriptions.
-            element = content.get(1)
             matches = [s for s in self._subscriptions.values() if element in s.elements]
             if not matches:
                 return
             subscription = matches[0]
-        subscription._deliver(content.get(1), decode_values(content.get(2)))
+        subscription._deliver(element, decode_values(content.get(2)))
 
     def _on_disconnect(self, ws: ClientConnection) -> None:
         if ws is not self._ws:
@@ -454,7 +470,11 @@ class XentaraClient:
     async def read(
         self,
         element: uuid.UUID | str,
-        attributes: Iterable[AttributeKey | int] = (Attribute.VALUE, Attribute.QUALITY, Attribute.CHANGE_TIME),
+        attributes: Iterable[AttributeKey | int] = (
+            Attribute.VALUE,
+            Attribute.QUALITY,
+            Attribute.CHANGE_TIME,
+        ),
     ) -> Values:
         """Read attributes; a failing attribute holds an XentaraError in the result (not raised)."""
         params = {0: await self._uuid(element), 1: [_wire_attribute(a) for a in attributes]}
@@ -476,7 +496,11 @@ class XentaraClient:
     async def subscribe(
         self,
         items: Mapping[uuid.UUID | str, Iterable[AttributeKey | int]] | Iterable[uuid.UUID | str],
-        attributes: Iterable[AttributeKey | int] = (Attribute.VALUE, Attribute.QUALITY, Attribute.CHANGE_TIME),
+        attributes: Iterable[AttributeKey | int] = (
+            Attribute.VALUE,
+            Attribute.QUALITY,
+            Attribute.CHANGE_TIME,
+        ),
         *,
         max_update_rate: int | None = None,
         min_update_rate: int | None = None,
@@ -608,4 +632,3 @@ class _Connector:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.client.close()
-

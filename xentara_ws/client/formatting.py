@@ -11,7 +11,9 @@ from typing import Any
 from ..protocol.identifiers import Attribute, DataType, ElementCategory
 from .types import AttributeKey, Timestamp, XentaraError
 
-_ATTRIBUTES_BY_NAME = {a.attribute_name.lower(): a for a in Attribute} | {a.name.lower(): a for a in Attribute}
+_ATTRIBUTES_BY_NAME = {a.attribute_name.lower(): a for a in Attribute} | {
+    a.name.lower(): a for a in Attribute
+}
 _ATTRIBUTES_BY_NAME |= {a.name.lower().replace("_", ""): a for a in Attribute}
 
 _INTEGER_RANGES: dict[DataType, tuple[int, int]] = {
@@ -81,7 +83,7 @@ def parse_value(text: str, data_type: DataType | int) -> Any:
             raise ValueError("expected a number") from None
     if data_type == DataType.TIME_POINT:
         try:
-            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            moment = datetime.fromisoformat(text)
         except ValueError:
             raise ValueError("expected an ISO 8601 time stamp, e.g. 2024-01-01T11:11:11Z") from None
         if moment.tzinfo is None:
@@ -132,7 +134,7 @@ def json_value(value: Any) -> Any:
 def split_primary_key(primary_key: str) -> list[str]:
     """Split 'A.[v1.2].B' into its names; brackets protect literal periods."""
     parts: list[str] = []
-    current = []
+    current: list[str] = []
     depth = 0
     for char in primary_key:
         if char == "[":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 from .types import Change, Values
 
@@ -45,7 +45,10 @@ class Subscription:
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size)
 
     def _params(self) -> dict[int, Any]:
-        params: dict[int, Any] = {0: [{0: element, 1: list(attrs)} for element, attrs in self.entries], 3: self.id}
+        params: dict[int, Any] = {
+            0: [{0: element, 1: list(attrs)} for element, attrs in self.entries],
+            3: self.id,
+        }
         if self.max_update_rate is not None:
             params[1] = self.max_update_rate
         if self.min_update_rate is not None:
@@ -93,7 +96,7 @@ class Subscription:
         if not self.closed:
             await self.client.unsubscribe(self)
 
-    async def __aenter__(self) -> Subscription:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

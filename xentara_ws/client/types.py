@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Union
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from cbor2 import CBORTag
 
@@ -15,9 +15,9 @@ from ..protocol.errors import ErrorCode
 from ..protocol.identifiers import Access, Attribute, DataType, ElementCategory, Quality
 
 # An attribute is addressed by its standard integer id or by its UUID (spec 8.6).
-AttributeKey = Union[Attribute, uuid.UUID]
+AttributeKey = Attribute | uuid.UUID
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _TIME_ATTRIBUTES = frozenset(
     (Attribute.SOURCE_TIME, Attribute.UPDATE_TIME, Attribute.CHANGE_TIME, Attribute.WRITE_TIME)
 )
@@ -33,7 +33,9 @@ class XentaraError(Exception):
             pass  # an unknown code is kept as a plain int rather than dropped
         self.code: ErrorCode | int = code
         if message is None:
-            message = code.default_message if isinstance(code, ErrorCode) else "unknown xentara websocket error"
+            message = (
+                code.default_message if isinstance(code, ErrorCode) else "unknown xentara websocket error"
+            )
         self.message: str = message
         super().__init__(f"{int(code)}: {message}")
 
@@ -77,8 +79,14 @@ class Timestamp(datetime):
         seconds, rest = divmod(ns, 1_000_000_000)
         moment = _EPOCH + timedelta(seconds=seconds, microseconds=rest // 1000)
         stamp = cls(
-            moment.year, moment.month, moment.day, moment.hour, moment.minute, moment.second,
-            moment.microsecond, tzinfo=timezone.utc,
+            moment.year,
+            moment.month,
+            moment.day,
+            moment.hour,
+            moment.minute,
+            moment.second,
+            moment.microsecond,
+            tzinfo=UTC,
         )
         stamp.ns = ns
         return stamp
@@ -190,7 +198,13 @@ def attribute_key(raw: Any) -> AttributeKey:
 
 def convert_value(key: AttributeKey, value: Any) -> Any:
     """Give well-known attributes their Python types: Quality, Timestamp, ErrorCode."""
-    standard = key if isinstance(key, Attribute) else Attribute.from_uuid(key) if isinstance(key, uuid.UUID) else None
+    standard = (
+        key
+        if isinstance(key, Attribute)
+        else Attribute.from_uuid(key)
+        if isinstance(key, uuid.UUID)
+        else None
+    )
     if isinstance(value, TimePoint):
         return Timestamp.from_ns(value.ns)
     if standard is Attribute.QUALITY and type(value) is int:
