@@ -46,7 +46,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     browse.add_argument(
         "--category",
         action="append",
-        type=parse_category,
+        type=_category_argument,
         metavar="CATEGORY",
         help="only elements of this category (e.g. data-point, element-group or an id); repeatable",
     )
@@ -96,6 +96,13 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
         "--login-password", metavar="PASSWORD", help="their password (or XENTARA_LOGIN_PASSWORD)"
     )
     login.add_argument("--login-token", metavar="TOKEN", help="log in with an OAuth 2.0 token instead")
+
+
+def _category_argument(text: str) -> ElementCategory:
+    try:
+        return parse_category(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _add(subparsers: Any, name: str, help_text: str, action: Action) -> argparse.ArgumentParser:
