@@ -1,0 +1,634 @@
+"""XentaraClient: one WebSocket to a Xentara server, batched requests, subscriptions and reconnects."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import logging
+import socket
+import ssl
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Final, Self
+
+from cbor2 import CBORTag
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+
+from ..protocol.codec import (
+    TAG_ALTERNATIVE_0,
+    TAG_ALTERNATIVE_1,
+    TAG_ALTERNATIVE_2,
+    CBORProfileError,
+    decode,
+    encode,
+)
+from ..protocol.errors import ErrorCode
+from ..protocol.identifiers import (
+    NIL_UUID,
+    PROTOCOL_VERSION,
+    Attribute,
+    ElementCategory,
+    Opcode,
+    PacketType,
+    ServerInformation,
+    Stage,
+)
+from ..protocol.identifiers import (
+    MetaData as MetaDataId,
+)
+from .subscription import Subscription
+from .tls import build_ssl_context, check_fingerprint
+from .types import (
+    AccessRights,
+    AttributeKey,
+    ConnectionFailed,
+    Element,
+    MetaData,
+    Timestamp,
+    Values,
+    XentaraError,
+    category,
+    decode_meta_data,
+    decode_values,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_URL: Final = "wss://127.0.0.1:8080/api/ws"
+_ALL_META_DATA: Final = tuple(MetaDataId)
+
+
+def _wire_attribute(key: AttributeKey | int) -> int | uuid.UUID:
+    return key if isinstance(key, uuid.UUID) else int(key)
+
+
+def _to_wire_value(value: Any) -> Any:
+    # Timestamps go out in the -9 form the server always accepts.
+    if isinstance(value, Timestamp):
+        return value.to_time_point()
+    if hasattr(value, "tzinfo") and hasattr(value, "year"):
+        return Timestamp.from_datetime(value).to_time_point()
+    return value
+
+
+class _SubSessionLogin:
+    """What create_sub_session was given, kept to log in again after a reconnect."""
+
+    def __init__(self, authentication: CBORTag) -> None:
+        self.authentication = authentication
+
+
+class XentaraClient:
+    """An asyncio client for the Xentara WebSocket API v2.
+
+    Requests issued in the same event-loop iteration travel in one WebSocket message and are
+    matched to their replies by message id. After a lost connection the client reconnects with
+    bounded exponential back-off and restores its subscriptions and sub-sessions under the same ids.
+    """
+
+    def __init__(
+        self,
+        url: str = DEFAULT_URL,
+        *,
+        user: str | None = None,
+        password: str | None = None,
+        token: str | None = None,
+        ca_file: str | None = None,
+        fingerprint: str | None = None,
+        insecure: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+        reconnect: bool = True,
+        initial_backoff: float = 0.1,
+        max_backoff: float = 10.0,
+        max_reconnect_attempts: int | None = None,
+        open_timeout: float = 10.0,
+        request_timeout: float = 30.0,
+        max_size: int | None = 16 * 1024 * 1024,
+    ) -> None:
+        if token is not None and user is not None:
+            raise ValueError("give either user/password (Basic) or token (Bearer), not both")
+        self.url = url
+        self.user = user
+        self.password = password
+        self.token = token
+        self.fingerprint = fingerprint
+        self.reconnect = reconnect
+        self.initial_backoff = initial_backoff
+        self.max_backoff = max_backoff
+        self.max_reconnect_attempts = max_reconnect_attempts
+        self.open_timeout = open_timeout
+        self.request_timeout = request_timeout
+        self.max_size = max_size
+        self.protocol_version: int | None = None
+        self._ssl: ssl.SSLContext | None = None
+        if url.startswith("wss:"):
+            self._ssl = ssl_context or build_ssl_context(
+                ca_file=ca_file, fingerprint=fingerprint, insecure=insecure
+            )
+        self._ws: ClientConnection | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._reconnector: asyncio.Task[None] | None = None
+        self._connected = asyncio.Event()
+        self._closing = False
+        self._next_id = 1
+        self._pending: dict[int, asyncio.Future[Any]] = {}
+        self._outbox: list[list[Any]] = []
+        self._flush_scheduled = False
+        self._send_tasks: set[asyncio.Task[None]] = set()
+        self._subscriptions: dict[uuid.UUID, Subscription] = {}
+        self._sub_sessions: dict[uuid.UUID, _SubSessionLogin] = {}
+        # Counts sent WebSocket messages; tests and diagnostics use it to see batching.
+        self.messages_sent = 0
+        self.reconnects = 0
+
+    # -- connection life cycle -------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def _headers(self) -> dict[str, str]:
+        if self.token is not None:
+            return {"Authorization": f"Bearer {self.token}"}
+        if self.user is not None:
+            credentials = f"{self.user}:{self.password or ''}".encode()
+            return {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")}
+        return {}
+
+    async def connect(self) -> Self:
+        """Open the WebSocket and say client_hello; raises ConnectionFailed or XentaraError."""
+        self._closing = False
+        await self._open()
+        return self
+
+    async def _open(self) -> None:
+        ws = await self._open_websocket()
+        self._ws = ws
+        self._reader = asyncio.create_task(self._read(ws))
+        try:
+            # client_hello must be alone and first: nothing else may share its message.
+            reply = await self._call_now(Opcode.CLIENT_HELLO, {0: PROTOCOL_VERSION, 1: PROTOCOL_VERSION})
+            self.protocol_version = reply.get(0) if isinstance(reply, Mapping) else None
+        except BaseException:
+            await ws.close()
+            raise
+        self._connected.set()
+
+    async def _open_websocket(self) -> ClientConnection:
+        try:
+            ws = await ws_connect(
+                self.url,
+                additional_headers=self._headers(),
+                ssl=self._ssl,
+                open_timeout=self.open_timeout,
+                max_size=self.max_size,
+                compression=None,
+                ping_interval=20,
+            )
+        except InvalidStatus as error:
+            status = error.response.status_code
+            kind = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(status, "http")
+            raise ConnectionFailed(
+                kind, f"the server refused the WebSocket upgrade with HTTP {status}", status
+            ) from None
+        except InvalidURI as error:
+            raise ConnectionFailed("invalid_url", str(error)) from None
+        except ssl.SSLError as error:
+            raise ConnectionFailed("tls", f"TLS handshake failed: {error.reason or error}") from None
+        except ConnectionRefusedError:
+            raise ConnectionFailed("refused", f"connection refused by {self.url}") from None
+        except TimeoutError:
+            raise ConnectionFailed(
+                "timeout", f"no answer from {self.url} within {self.open_timeout:g} s"
+            ) from None
+        except socket.gaierror as error:
+            raise ConnectionFailed("os", f"cannot resolve the host of {self.url}: {error}") from None
+        except InvalidHandshake as error:
+            raise ConnectionFailed("http", f"WebSocket handshake failed: {error}") from None
+        except OSError as error:
+            raise ConnectionFailed("os", f"cannot connect to {self.url}: {error}") from None
+        if self.fingerprint is not None:
+            try:
+                check_fingerprint(ws, self.fingerprint)
+            except ConnectionFailed:
+                await ws.close()
+                raise
+        return ws
+
+    async def close(self) -> None:
+        """Close the connection for good: no reconnect; subscriptions' iterators end."""
+        self._closing = True
+        self._connected.clear()
+        if self._reconnector is not None:
+            self._reconnector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnector
+        if self._ws is not None:
+            await self._ws.close(1000, "closing websocket")
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        self._fail_pending(ConnectionFailed("closed", "the client was closed"))
+        for subscription in list(self._subscriptions.values()):
+            subscription._finish()
+        self._subscriptions.clear()
+
+    async def __aenter__(self) -> Self:
+        return await self.connect()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    # -- sending and receiving -------------------------------------------------------------------
+
+    def _enqueue(self, opcode: Opcode, params: Mapping[int, Any] | None) -> asyncio.Future[Any]:
+        loop = asyncio.get_running_loop()
+        message_id = self._next_id
+        self._next_id = self._next_id + 1 if self._next_id < 2**31 else 1
+        future: asyncio.Future[Any] = loop.create_future()
+        self._pending[message_id] = future
+        packet: list[Any] = [PacketType.REQUEST, message_id, int(opcode)]
+        if params is not None:
+            packet.append(dict(params))
+        self._outbox.append(packet)
+        if not self._flush_scheduled:
+            # Everything requested before the loop gets back to us goes out in one message.
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return future
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        packets, self._outbox = self._outbox, []
+        if not packets:
+            return
+        ws = self._ws
+        ids = [packet[1] for packet in packets]
+        if ws is None:
+            self._fail_ids(ids, ConnectionFailed("closed", "not connected"))
+            return
+        try:
+            data = encode(packets)
+        except (TypeError, ValueError) as error:
+            self._fail_ids(ids, TypeError(f"cannot encode the request: {error}"))
+            return
+        task = asyncio.create_task(self._send(ws, data, ids))
+        self._send_tasks.add(task)
+        task.add_done_callback(self._send_tasks.discard)
+
+    async def _send(self, ws: ClientConnection, data: bytes, ids: list[int]) -> None:
+        try:
+            await ws.send(data)
+            self.messages_sent += 1
+        except ConnectionClosed:
+            self._fail_ids(ids, ConnectionFailed("closed", "the connection was lost"))
+
+    def _fail_ids(self, ids: Iterable[int], error: BaseException) -> None:
+        for message_id in ids:
+            future = self._pending.pop(message_id, None)
+            if future is not None and not future.done():
+                future.set_exception(error)
+
+    def _fail_pending(self, error: BaseException) -> None:
+        self._fail_ids(list(self._pending), error)
+
+    async def _call_now(self, opcode: Opcode, params: Mapping[int, Any] | None = None) -> Any:
+        """Send on the current socket without waiting for 'connected' (hello and restores)."""
+        future = self._enqueue(opcode, params)
+        return await asyncio.wait_for(future, self.request_timeout)
+
+    async def request(self, opcode: Opcode, params: Mapping[int, Any] | None = None) -> Any:
+        """Send one request (batched with its neighbours) and return the result item, or raise."""
+        if self._closing:
+            raise ConnectionFailed("closed", "the client is closed")
+        if not self._connected.is_set():
+            if not self.reconnect or self._reconnector is None:
+                raise ConnectionFailed("closed", "not connected")
+            try:
+                await asyncio.wait_for(self._connected.wait(), self.request_timeout)
+            except TimeoutError:
+                raise ConnectionFailed("timeout", "still reconnecting; the server is not reachable") from None
+        return await self._call_now(opcode, params)
+
+    async def _read(self, ws: ClientConnection) -> None:
+        try:
+            async for message in ws:
+                if isinstance(message, str):
+                    logger.warning("ignoring a text frame from the server")
+                    continue
+                try:
+                    packets = decode(message)
+                except CBORProfileError as error:
+                    logger.warning("ignoring an undecodable message from the server: %s", error)
+                    continue
+                if not isinstance(packets, list):
+                    logger.warning("ignoring a message that is not an array: %r", packets)
+                    continue
+                for packet in packets:
+                    self._dispatch(packet)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._on_disconnect(ws)
+
+    def _dispatch(self, packet: Any) -> None:
+        if not isinstance(packet, list) or len(packet) < 2:
+            logger.warning("ignoring a malformed packet: %r", packet)
+            return
+        kind = packet[0]
+        if kind == PacketType.EVENT:
+            self._on_event(packet)
+            return
+        future = self._pending.pop(packet[1], None)
+        if future is None or future.done():
+            logger.warning("reply for an unknown message id: %r", packet)
+            return
+        if kind == PacketType.SUCCESS:
+            future.set_result(packet[2] if len(packet) > 2 else None)
+        elif kind == PacketType.ERROR:
+            future.set_exception(XentaraError.from_map(packet[2] if len(packet) > 2 else None))
+        else:
+            future.set_exception(XentaraError(ErrorCode.INTERNAL_ERROR, f"unexpected packet type {kind!r}"))
+
+    def _on_event(self, packet: list[Any]) -> None:
+        if len(packet) < 3 or packet[1] != 0 or not isinstance(packet[2], Mapping):
+            logger.warning("ignoring an unsupported event: %r", packet)
+            return
+        content = packet[2]
+        element = content.get(1)
+        if not isinstance(element, uuid.UUID):
+            logger.warning("ignoring a data-change event without an element UUID: %r", packet)
+            return
+        key = content.get(0)
+        subscription = self._subscriptions.get(key) if isinstance(key, uuid.UUID) else None
+        if subscription is None:
+            # Some servers put something else in key 0; fall back to the element's subscriptions.
+            matches = [s for s in self._subscriptions.values() if element in s.elements]
+            if not matches:
+                return
+            subscription = matches[0]
+        subscription._deliver(element, decode_values(content.get(2)))
+
+    def _on_disconnect(self, ws: ClientConnection) -> None:
+        if ws is not self._ws:
+            return
+        self._connected.clear()
+        self._fail_pending(ConnectionFailed("closed", "the connection was lost"))
+        if self._closing or not self.reconnect or self.protocol_version is None:
+            return
+        logger.warning("connection to %s lost; reconnecting", self.url)
+        if self._reconnector is None or self._reconnector.done():
+            self._reconnector = asyncio.create_task(self._reconnect())
+
+    async def _reconnect(self) -> None:
+        delay = self.initial_backoff
+        attempt = 0
+        while not self._closing:
+            attempt += 1
+            await asyncio.sleep(delay)
+            try:
+                await self._open_and_restore()
+            except (ConnectionFailed, XentaraError, OSError, TimeoutError) as error:
+                logger.info("reconnect attempt %d to %s failed: %s", attempt, self.url, error)
+                if self.max_reconnect_attempts is not None and attempt >= self.max_reconnect_attempts:
+                    logger.error("giving up reconnecting to %s after %d attempts", self.url, attempt)
+                    for subscription in list(self._subscriptions.values()):
+                        subscription._finish(ConnectionFailed("closed", "the connection was lost"))
+                    return
+                delay = min(delay * 2, self.max_backoff)
+                continue
+            self.reconnects += 1
+            logger.info("reconnected to %s", self.url)
+            return
+
+    async def _open_and_restore(self) -> None:
+        ws = await self._open_websocket()
+        self._ws = ws
+        self._reader = asyncio.create_task(self._read(ws))
+        try:
+            reply = await self._call_now(Opcode.CLIENT_HELLO, {0: PROTOCOL_VERSION, 1: PROTOCOL_VERSION})
+            self.protocol_version = reply.get(0) if isinstance(reply, Mapping) else None
+            # Sub-sessions first: subscriptions do not depend on them, but writes right after may.
+            restores = [
+                self._call_now(Opcode.CREATE_SUB_SESSION, {0: login.authentication, 1: session_id})
+                for session_id, login in self._sub_sessions.items()
+            ]
+            restores += [self._call_now(Opcode.SUBSCRIBE, s._params()) for s in self._subscriptions.values()]
+            results = await asyncio.gather(*restores, return_exceptions=True)
+            for result in results:
+                if isinstance(result, XentaraError):
+                    logger.warning("could not restore after reconnect: %s", result)
+                elif isinstance(result, BaseException):
+                    raise result
+        except BaseException:
+            await ws.close()
+            raise
+        self._connected.set()
+
+    # -- commands ------------------------------------------------------------------------------
+
+    async def server_information(
+        self, ids: Sequence[ServerInformation | int] = tuple(ServerInformation)
+    ) -> dict[ServerInformation | int, Any]:
+        reply = await self.request(Opcode.SERVER_INFORMATION, {0: [int(i) for i in ids]})
+        result: dict[ServerInformation | int, Any] = {}
+        for key, value in reply.items():
+            try:
+                result[ServerInformation(key)] = value
+            except ValueError:
+                result[key] = value
+        return result
+
+    async def browse(
+        self,
+        element: uuid.UUID | str = NIL_UUID,
+        *,
+        depth: int | None = None,
+        categories: Iterable[ElementCategory | int] | None = None,
+    ) -> list[Element]:
+        """Descendants of an element (nil UUID = the whole model); a primary key is looked up first."""
+        params: dict[int, Any] = {0: await self._uuid(element)}
+        if depth is not None:
+            params[1] = depth
+        if categories is not None:
+            params[2] = [int(c) for c in categories]
+        reply = await self.request(Opcode.BROWSE, params)
+        return [Element(entry.get(0), entry.get(1), category(entry.get(2))) for entry in reply]
+
+    async def meta_data(
+        self, element: uuid.UUID | str, ids: Iterable[MetaDataId | int] = _ALL_META_DATA
+    ) -> MetaData:
+        reply = await self.request(Opcode.META_DATA, {0: await self._uuid(element), 1: [int(i) for i in ids]})
+        return decode_meta_data(reply)
+
+    async def lookup(self, primary_key: str) -> uuid.UUID:
+        return await self.request(Opcode.LOOKUP, {0: primary_key})  # type: ignore[no-any-return]
+
+    async def read(
+        self,
+        element: uuid.UUID | str,
+        attributes: Iterable[AttributeKey | int] = (
+            Attribute.VALUE,
+            Attribute.QUALITY,
+            Attribute.CHANGE_TIME,
+        ),
+    ) -> Values:
+        """Read attributes; a failing attribute holds an XentaraError in the result (not raised)."""
+        params = {0: await self._uuid(element), 1: [_wire_attribute(a) for a in attributes]}
+        return decode_values(await self.request(Opcode.READ, params))
+
+    async def write(
+        self,
+        element: uuid.UUID | str,
+        value: Any,
+        attribute: AttributeKey | int = Attribute.VALUE,
+        *,
+        sub_session: uuid.UUID | None = None,
+    ) -> None:
+        params = {0: await self._uuid(element), 1: _wire_attribute(attribute), 2: _to_wire_value(value)}
+        if sub_session is not None:
+            params[3] = sub_session
+        await self.request(Opcode.WRITE, params)
+
+    async def subscribe(
+        self,
+        items: Mapping[uuid.UUID | str, Iterable[AttributeKey | int]] | Iterable[uuid.UUID | str],
+        attributes: Iterable[AttributeKey | int] = (
+            Attribute.VALUE,
+            Attribute.QUALITY,
+            Attribute.CHANGE_TIME,
+        ),
+        *,
+        max_update_rate: int | None = None,
+        min_update_rate: int | None = None,
+        subscription_id: uuid.UUID | None = None,
+        queue_size: int = 10_000,
+    ) -> Subscription:
+        """Subscribe to elements (a list with common attributes, or a map element -> attributes).
+
+        max_update_rate: shortest interval between events for one element (ms);
+        min_update_rate: heartbeat interval (ms). The returned Subscription is an async iterator
+        of Change objects; the first one per element carries the current values.
+        """
+        if isinstance(items, Mapping):
+            pairs = list(items.items())
+        else:
+            common = list(attributes)
+            pairs = [(element, common) for element in items]
+        resolved = await asyncio.gather(*(self._uuid(element) for element, _ in pairs))
+        entries = [(u, [_wire_attribute(a) for a in attrs]) for u, (_, attrs) in zip(resolved, pairs)]
+        desired = subscription_id if subscription_id is not None else uuid.uuid4()
+        subscription = Subscription(self, desired, entries, max_update_rate, min_update_rate, queue_size)
+        # Registered before the request so the initial events (sent right after the reply) are kept.
+        self._subscriptions[desired] = subscription
+        try:
+            reply = await self.request(Opcode.SUBSCRIBE, subscription._params())
+        except BaseException:
+            self._subscriptions.pop(desired, None)
+            raise
+        if isinstance(reply, uuid.UUID) and reply != desired:
+            self._subscriptions.pop(desired, None)
+            subscription.id = reply
+            self._subscriptions[reply] = subscription
+        return subscription
+
+    async def unsubscribe(self, subscription: Subscription | uuid.UUID) -> None:
+        subscription_id = subscription.id if isinstance(subscription, Subscription) else subscription
+        local = self._subscriptions.pop(subscription_id, None)
+        try:
+            await self.request(Opcode.UNSUBSCRIBE, {0: subscription_id})
+        finally:
+            if local is not None:
+                local._finish()
+
+    async def get_stage(self) -> Stage | int:
+        stage = await self.request(Opcode.GET_STAGE)
+        try:
+            return Stage(stage)
+        except ValueError:
+            return stage  # type: ignore[no-any-return]
+
+    async def _stage_command(self, opcode: Opcode, sub_session: uuid.UUID | None) -> None:
+        await self.request(opcode, None if sub_session is None else {0: sub_session})
+
+    async def suspend(self, *, sub_session: uuid.UUID | None = None) -> None:
+        await self._stage_command(Opcode.SUSPEND, sub_session)
+
+    async def resume(self, *, sub_session: uuid.UUID | None = None) -> None:
+        await self._stage_command(Opcode.RESUME, sub_session)
+
+    async def shutdown(self, *, sub_session: uuid.UUID | None = None) -> None:
+        await self._stage_command(Opcode.SHUTDOWN, sub_session)
+
+    async def create_sub_session(
+        self,
+        *,
+        token: str | None = None,
+        certificate: bytes | None = None,
+        user: str | None = None,
+        password: str | None = None,
+        session_id: uuid.UUID | None = None,
+    ) -> uuid.UUID:
+        """Log a person in on top of the connection: OAuth token, DER certificate or user/password."""
+        given = [token is not None, certificate is not None, user is not None]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of token, certificate or user (with password)")
+        if token is not None:
+            authentication = CBORTag(TAG_ALTERNATIVE_0, {0: token})
+        elif certificate is not None:
+            authentication = CBORTag(TAG_ALTERNATIVE_1, {0: bytes(certificate)})
+        else:
+            authentication = CBORTag(TAG_ALTERNATIVE_2, {0: user, 1: password or ""})
+        params: dict[int, Any] = {0: authentication}
+        if session_id is not None:
+            params[1] = session_id
+        result: uuid.UUID = await self.request(Opcode.CREATE_SUB_SESSION, params)
+        # Kept so that a reconnect logs in again under the same id.
+        self._sub_sessions[result] = _SubSessionLogin(authentication)
+        return result
+
+    async def close_sub_session(self, session_id: uuid.UUID) -> None:
+        self._sub_sessions.pop(session_id, None)
+        await self.request(Opcode.CLOSE_SUB_SESSION, {0: session_id})
+
+    async def check_access(self, session_id: uuid.UUID) -> AccessRights:
+        reply = await self.request(Opcode.CHECK_ACCESS, {0: session_id})
+        return AccessRights(read=bool(reply.get(0)), write=bool(reply.get(1)))
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    async def _uuid(self, element: uuid.UUID | str) -> uuid.UUID:
+        """Accept a UUID, a UUID string or a primary key."""
+        if isinstance(element, uuid.UUID):
+            return element
+        try:
+            return uuid.UUID(element)
+        except ValueError:
+            return await self.lookup(element)
+
+    async def resolve(self, element: uuid.UUID | str) -> uuid.UUID:
+        return await self._uuid(element)
+
+
+def connect(url: str = DEFAULT_URL, **options: Any) -> _Connector:
+    """`async with connect(url, user=..., password=...) as client:` or `client = await connect(...)`."""
+    return _Connector(XentaraClient(url, **options))
+
+
+class _Connector:
+    """Lets connect() be both awaited and used as an async context manager."""
+
+    def __init__(self, client: XentaraClient) -> None:
+        self.client = client
+
+    def __await__(self) -> Any:
+        return self.client.connect().__await__()
+
+    async def __aenter__(self) -> XentaraClient:
+        return await self.client.connect()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.client.close()
