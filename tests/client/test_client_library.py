@@ -47,7 +47,7 @@ async def test_browse_returns_typed_elements_with_depth_and_category_filter(serv
     assert Element("Group 1", GROUP_UUID, ElementCategory.ELEMENT_GROUP) in everything
     assert Element("Group 1.Data Point 1", REGISTER_UUID, ElementCategory.DATA_POINT) in everything
     assert [e.primary_key for e in top] == ["Group 1"]
-    assert all(e.category is ElementCategory.DATA_POINT for e in points) and len(points) == 4
+    assert all(e.category is ElementCategory.DATA_POINT for e in points) and len(points) == 6
 
 
 async def test_meta_data_lists_attributes_with_access_and_data_type(server):
