@@ -10,9 +10,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet, import_key
+from joserfc.jwk import Key, KeySet, import_key
 
 from .config import EVERYONE, Issuer, OAuth2Config
 
@@ -53,13 +55,27 @@ def _b64decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
+def _import_pem(data: bytes) -> Key:
+    """A PEM public key with its JWK type taken from the key itself, not guessed."""
+    public = serialization.load_pem_public_key(data)
+    if isinstance(public, rsa.RSAPublicKey):
+        kty = "RSA"
+    elif isinstance(public, ec.EllipticCurvePublicKey):
+        kty = "EC"
+    elif isinstance(public, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+        kty = "OKP"
+    else:
+        raise ValueError(f"unsupported public key type {type(public).__name__}")
+    return import_key(data, kty)  # type: ignore[arg-type]
+
+
 def _load_keys(issuer: Issuer) -> KeySet:
     keys = []
     if issuer.jwks_path is not None:
         data = json.loads(issuer.jwks_path.read_text(encoding="utf-8"))
         keys.extend(KeySet.import_key_set(data).keys)
     if issuer.public_key_path is not None:
-        keys.append(import_key(issuer.public_key_path.read_bytes()))
+        keys.append(_import_pem(issuer.public_key_path.read_bytes()))
     for key in keys:
         if key.is_private:
             # A private key file would work, but it should not sit on the verifying host.
