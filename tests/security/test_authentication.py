@@ -116,7 +116,7 @@ def token(key: object, claims: dict | None = None, header: dict | None = None, d
     hdr = {"alg": "ES256", "typ": "at+jwt"}
     hdr.update(header or {})
     hdr = {k: v for k, v in hdr.items() if v is not None}
-    return jws.serialize_compact(hdr, json.dumps(body).encode(), key)  # type: ignore[arg-type]
+    return jws.serialize_compact(hdr, json.dumps(body).encode(), key, algorithms=[hdr["alg"]])  # type: ignore[arg-type]
 
 
 @pytest.fixture
