@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -46,8 +44,8 @@ def make_cert(subject: x509.Name, issuer: x509.Name | None = None, issuer_key: A
         .issuer_name(issuer or subject)
         .public_key(key.public_key())
         .serial_number(serial)
-        .not_valid_before(dt.datetime.fromtimestamp(not_before, dt.timezone.utc))
-        .not_valid_after(dt.datetime.fromtimestamp(not_after, dt.timezone.utc))
+        .not_valid_before(dt.datetime.fromtimestamp(not_before, dt.UTC))
+        .not_valid_after(dt.datetime.fromtimestamp(not_after, dt.UTC))
         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )

@@ -10,8 +10,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jws
 from joserfc.jwk import ECKey
 from security_helpers import NOW, SAMPLE, SAMPLE_PASSWORD, SCHEMAS, der, make_cert, name, pem

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import pytest
 from security_helpers import SAMPLE, SCHEMAS
 
 from xentara_ws.model.element import Element

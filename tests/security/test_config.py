@@ -6,10 +6,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from security_helpers import SAMPLE, SCHEMAS
 
 from xentara_ws.security.config import ConfigurationError, load_configuration
-
-from security_helpers import SAMPLE, SCHEMAS
 
 
 def test_vendor_sample_loads_and_validates_against_vendor_schemas() -> None:

@@ -17,7 +17,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from .config import EVERYONE, CertificateRule, ClientCertsConfig, normalise_hex
+from .config import EVERYONE, CertificateRule, ClientCertsConfig
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def _spki(cert: x509.Certificate) -> bytes:
 
 
 def _within_validity(cert: x509.Certificate, now: float) -> bool:
-    moment = dt.datetime.fromtimestamp(now, dt.timezone.utc)
+    moment = dt.datetime.fromtimestamp(now, dt.UTC)
     return cert.not_valid_before_utc <= moment <= cert.not_valid_after_utc
 
 

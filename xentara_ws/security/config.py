@@ -255,7 +255,7 @@ def _read_json(path: Path, problems: _Problems) -> Any:
 
 
 def _schema_validate(name: str, document: Any, schema_dir: Path, problems: _Problems) -> None:
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     schema_file = schema_dir / f"schema-xentara-{name}.json"
     if not schema_file.is_file():

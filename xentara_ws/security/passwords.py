@@ -12,7 +12,7 @@ from pathlib import Path
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from passlib.hash import md5_crypt, sha256_crypt, sha512_crypt
+from passlib.hash import md5_crypt, sha256_crypt, sha512_crypt  # type: ignore[import-untyped]
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ class PasswordFileError(ValueError):
 def _verify_bcrypt(password: bytes, hashed: str) -> bool:
     # passlib has no bcrypt backend of its own; the pyca `bcrypt` package is optional.
     try:
-        import bcrypt  # type: ignore[import-not-found]
+        import bcrypt
     except ImportError:
         logger.warning("bcrypt password hash found but the 'bcrypt' package is not installed")
         return False
@@ -68,7 +68,7 @@ def verify_password(password: str, hashed: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return sha512_crypt.hash("xentara-ws dummy password")
+    return str(sha512_crypt.hash("xentara-ws dummy password"))
 
 
 def dummy_verify(password: str) -> None:

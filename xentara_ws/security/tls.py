@@ -46,7 +46,7 @@ def _self_signed_usable(cert_path: Path, key_path: Path) -> bool:
     except ValueError:
         logger.warning("stored self-signed certificate %s is unreadable: generating a new one", cert_path)
         return False
-    if cert.not_valid_after_utc - _RENEW_BEFORE < dt.datetime.now(dt.timezone.utc):
+    if cert.not_valid_after_utc - _RENEW_BEFORE < dt.datetime.now(dt.UTC):
         logger.warning("stored self-signed certificate %s expires soon: generating a new one", cert_path)
         return False
     return True
@@ -56,7 +56,7 @@ def generate_self_signed(cert_path: Path, key_path: Path, hostnames: tuple[str, 
     """An EC P-256 certificate for localhost, 127.0.0.1 and ::1 (plus `hostnames`), valid SELF_SIGNED_DAYS."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xentara-ws self-signed")])
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     sans: list[x509.GeneralName] = [x509.DNSName(h) for h in dict.fromkeys(("localhost", *hostnames))]
     sans += [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address("::1"))]
     cert = (

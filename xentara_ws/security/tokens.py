@@ -59,14 +59,12 @@ def _import_pem(data: bytes) -> Key:
     """A PEM public key with its JWK type taken from the key itself, not guessed."""
     public = serialization.load_pem_public_key(data)
     if isinstance(public, rsa.RSAPublicKey):
-        kty = "RSA"
-    elif isinstance(public, ec.EllipticCurvePublicKey):
-        kty = "EC"
-    elif isinstance(public, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
-        kty = "OKP"
-    else:
-        raise ValueError(f"unsupported public key type {type(public).__name__}")
-    return import_key(data, kty)  # type: ignore[arg-type]
+        return import_key(data, "RSA")
+    if isinstance(public, ec.EllipticCurvePublicKey):
+        return import_key(data, "EC")
+    if isinstance(public, (ed25519.Ed25519PublicKey, ed448.Ed448PublicKey)):
+        return import_key(data, "OKP")
+    raise ValueError(f"unsupported public key type {type(public).__name__}")
 
 
 def _load_keys(issuer: Issuer) -> KeySet:
