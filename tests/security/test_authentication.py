@@ -10,6 +10,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from joserfc import jws
 from joserfc.jwk import ECKey
 from security_helpers import NOW, SAMPLE, SAMPLE_PASSWORD, SCHEMAS, der, make_cert, name, pem
@@ -234,3 +236,39 @@ def test_certificate_sub_session_login(tmp_path: Path) -> None:
         auth.authenticate_certificate(der(other))
     with pytest.raises(AuthenticationFailed):
         auth.authenticate_certificate(b"garbage")
+
+
+def test_unknown_user_still_costs_a_hash_verification(sample_auth: Authenticator, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr("xentara_ws.security.authentication.dummy_verify", calls.append)
+    with pytest.raises(AuthenticationFailed):
+        sample_auth.authenticate_http(basic("nobody", "pw"), "10.9.9.9")
+    assert calls == ["pw"]
+
+
+def test_config_without_authentication_section_challenges_bearer_then_basic(tmp_path: Path) -> None:
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"httpServer": {"port": 8080}}))
+    with pytest.raises(AuthenticationFailed) as err:
+        Authenticator(load_configuration(folder)).authenticate_http(None, "1.1.1.1")
+    assert err.value.www_authenticate == ('Bearer realm="Xentara"', 'Basic realm="Xentara", charset="UTF-8"')
+
+
+@pytest.mark.parametrize("kind,alg", [("rsa", "RS256"), ("rsa", "PS512"), ("ed25519", "EdDSA"), ("p384", "ES384")])
+def test_other_key_types_verify_with_the_default_allow_list(tmp_path: Path, kind: str, alg: str) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+    from joserfc.jwk import import_key
+
+    private = {"rsa": lambda: rsa.generate_private_key(65537, 2048), "ed25519": ed25519.Ed25519PrivateKey.generate,
+               "p384": lambda: ec.generate_private_key(ec.SECP384R1())}[kind]()
+    folder = tmp_path / "cfg"
+    folder.mkdir()
+    (folder / "idp.pem").write_bytes(private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    (folder / "oauth2.json").write_text(json.dumps({"issuers": [
+        {"iss": ISS, "aud": AUD, "verification": {"publicKeyPath": "idp.pem"}}]}))
+    auth = Authenticator(load_configuration(folder, SCHEMAS), clock=Clock())
+    signing = import_key(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()), {"rsa": "RSA", "ed25519": "OKP", "p384": "EC"}[kind])
+    assert auth.authenticate_token(token(signing, header={"alg": alg})).name == "alice"
