@@ -1,0 +1,97 @@
+"""Password hash verification and the passwords.json updater."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from passlib.hash import sha256_crypt, sha512_crypt
+from security_helpers import SAMPLE, SAMPLE_PASSWORD, SCHEMAS
+
+from xentara_ws.security.config import load_configuration
+from xentara_ws.security.passwords import PasswordFileError, hash_password, set_password, verify_password
+
+SAMPLE_UUID = "012a00fb-26f3-4d63-840b-85cf5ea0eb44"
+
+
+def test_vendor_sample_sha512_crypt_hash_verifies_with_sample_password() -> None:
+    hashed = json.loads((SAMPLE / "passwords.json").read_text())[SAMPLE_UUID]
+    assert verify_password(SAMPLE_PASSWORD, hashed)
+    assert not verify_password(SAMPLE_PASSWORD + "x", hashed)
+    assert not verify_password("", hashed)
+
+
+@pytest.mark.parametrize("hashed", [
+    sha512_crypt.hash("s3cret"),
+    sha512_crypt.using(rounds=10000).hash("s3cret"),
+    sha256_crypt.hash("s3cret"),
+    sha256_crypt.using(rounds=6000).hash("s3cret"),
+    hash_password("s3cret"),
+    hash_password("s3cret", "sha512_crypt"),
+], ids=["sha512", "sha512-rounds", "sha256", "sha256-rounds", "argon2id", "tool-default"])
+def test_supported_hashes_verify_right_password_only(hashed: str) -> None:
+    assert verify_password("s3cret", hashed)
+    assert not verify_password("s3cret ", hashed)
+
+
+def test_bcrypt_hashes_verify() -> None:
+    bcrypt = pytest.importorskip("bcrypt")
+    for prefix in (b"2a", b"2b"):
+        hashed = bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4, prefix=prefix)).decode()
+        assert verify_password("s3cret", hashed)
+        assert not verify_password("wrong", hashed)
+    y = bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4)).decode().replace("$2b$", "$2y$", 1)
+    assert verify_password("s3cret", y)
+
+
+def test_unknown_or_broken_hash_is_no_usable_password(caplog: pytest.LogCaptureFixture) -> None:
+    assert not verify_password("x", "{SHA}abcdef")
+    assert "unsupported password hash format" in caplog.text
+    assert not verify_password("x", "$6$broken")
+    assert not verify_password("x", "$argon2id$garbage")
+
+
+def test_hash_password_defaults_to_argon2id() -> None:
+    assert hash_password("pw").startswith("$argon2id$")
+
+
+def _copy_sample(tmp_path: Path) -> Path:
+    folder = tmp_path / "cfg"
+    shutil.copytree(SAMPLE, folder)
+    for f in folder.iterdir():
+        f.chmod(0o644)
+    folder.chmod(0o755)
+    return folder
+
+
+def test_set_password_round_trip_keeps_other_entries_and_stays_schema_valid(tmp_path: Path) -> None:
+    folder = _copy_sample(tmp_path)
+    users = json.loads((folder / "users.json").read_text())
+    other = str(uuid.uuid4())
+    users["users"].append({"userName": "operator", "UUID": other})
+    (folder / "users.json").write_text(json.dumps(users))
+    set_password(folder, "operator", "op-pass")
+    set_password(folder, "xentara", "new-pass")
+
+    config = load_configuration(folder, SCHEMAS)  # a real Xentara could read the file too
+    assert verify_password("new-pass", config.passwords[uuid.UUID(SAMPLE_UUID)])
+    assert not verify_password(SAMPLE_PASSWORD, config.passwords[uuid.UUID(SAMPLE_UUID)])
+    assert verify_password("op-pass", config.passwords[uuid.UUID(other)])
+    assert config.passwords[uuid.UUID(other)].startswith("$6$")
+    assert not list(folder.glob(".passwords.json.*"))  # no temp file left behind
+
+    set_password(folder, "operator", None)
+    config = load_configuration(folder, SCHEMAS)
+    assert uuid.UUID(other) not in config.passwords
+    assert uuid.UUID(SAMPLE_UUID) in config.passwords
+
+
+def test_set_password_refuses_unknown_user(tmp_path: Path) -> None:
+    folder = _copy_sample(tmp_path)
+    before = (folder / "passwords.json").read_text()
+    with pytest.raises(PasswordFileError, match="no user named 'nobody'"):
+        set_password(folder, "nobody", "pw")
+    assert (folder / "passwords.json").read_text() == before

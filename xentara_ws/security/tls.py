@@ -1,0 +1,106 @@
+"""The TLS server context: the configured certificate, or a self-signed one kept in the state folder."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import ipaddress
+import logging
+import os
+import ssl
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from .config import XentaraConfiguration
+
+logger = logging.getLogger(__name__)
+
+SELF_SIGNED_CERT = "xentara-ws-selfsigned.pem"
+SELF_SIGNED_KEY = "xentara-ws-selfsigned.key.pem"
+SELF_SIGNED_DAYS = 825
+_RENEW_BEFORE = dt.timedelta(days=7)
+
+
+def certificate_fingerprint(path: str | os.PathLike[str]) -> str:
+    """SHA-256 fingerprint (lower-case hex, no separators) of the first certificate in a PEM or DER file."""
+    data = Path(path).read_bytes()
+    cert = x509.load_pem_x509_certificates(data)[0] if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+
+
+def _self_signed_usable(cert_path: Path, key_path: Path) -> bool:
+    if not (cert_path.is_file() and key_path.is_file()):
+        return False
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    except ValueError:
+        logger.warning("stored self-signed certificate %s is unreadable: generating a new one", cert_path)
+        return False
+    if cert.not_valid_after_utc - _RENEW_BEFORE < dt.datetime.now(dt.UTC):
+        logger.warning("stored self-signed certificate %s expires soon: generating a new one", cert_path)
+        return False
+    return True
+
+
+def generate_self_signed(cert_path: Path, key_path: Path, hostnames: tuple[str, ...] = ("localhost",)) -> None:
+    """An EC P-256 certificate for localhost, 127.0.0.1 and ::1 (plus `hostnames`), valid SELF_SIGNED_DAYS."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "xentara-ws self-signed")])
+    now = dt.datetime.now(dt.UTC)
+    sans: list[x509.GeneralName] = [x509.DNSName(h) for h in dict.fromkeys(("localhost", *hostnames))]
+    sans += [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.IPAddress(ipaddress.ip_address("::1"))]
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=SELF_SIGNED_DAYS))
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    cert_path.parent.mkdir(parents=True, exist_ok=True)
+    _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+
+
+def server_ssl_context(config: XentaraConfiguration, state_dir: str | os.PathLike[str]) -> tuple[ssl.SSLContext, str, bool]:
+    """(context, SHA-256 fingerprint hex, self_signed) for the WebSocket server; TLS 1.2 minimum.
+
+    The third item is True when our own self-signed certificate from `state_dir` is in use.
+
+    Uses security.json TLS.serverCertificate or certs/xentara.pem + private/xentara.key.pem; without
+    either, a self-signed certificate stored in `state_dir` so clients can pin it across restarts.
+    """
+    generated = False
+    if config.server_certificate is not None:
+        cert_path = config.server_certificate.certificate_path
+        key_path = config.server_certificate.private_key_path
+    else:
+        state = Path(state_dir)
+        cert_path, key_path = state / SELF_SIGNED_CERT, state / SELF_SIGNED_KEY
+        if not _self_signed_usable(cert_path, key_path):
+            generate_self_signed(cert_path, key_path)
+            logger.warning("no server certificate configured: generated self-signed %s", cert_path)
+        generated = True
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_path, key_path)
+    fingerprint = certificate_fingerprint(cert_path)
+    logger.info("TLS certificate %s, SHA-256 fingerprint %s", cert_path, fingerprint)
+    return context, fingerprint, generated
