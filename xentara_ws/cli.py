@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,11 +21,55 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     serve = subparsers.add_parser("serve", help="serve a Xentara configuration folder or model")
     add_serve_arguments(serve)
+    passwd = subparsers.add_parser("passwd", help="set a user's password in passwords.json (like xentara-password)")
+    add_passwd_arguments(passwd)
     add_client_commands(subparsers)
     return parser
 
 
+def add_passwd_arguments(passwd: argparse.ArgumentParser) -> None:
+    passwd.add_argument("user", help="the user name (userName in users.json)")
+    passwd.add_argument("--config", metavar="DIR", required=True, help="the Xentara configuration folder")
+    passwd.add_argument(
+        "--scheme",
+        choices=["argon2id", "sha512-crypt"],
+        default="argon2id",
+        help="hash to write (default argon2id; sha512-crypt is what the vendor's tool writes and its schema accepts)",
+    )
+    passwd.add_argument("--remove", action="store_true", help="remove the password: the user can no longer sign in")
+    passwd.set_defaults(handler=run_passwd)
+
+
+def _read_new_password() -> str:
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    import getpass
+
+    first = getpass.getpass("New password: ")
+    if first != getpass.getpass("Repeat the password: "):
+        raise ValueError("the passwords do not match")
+    return first
+
+
+def run_passwd(args: argparse.Namespace) -> int:
+    from .security.passwords import PasswordFileError, set_password
+
+    try:
+        password = None if args.remove else _read_new_password()
+        if password == "":
+            raise ValueError("the password must not be empty")
+        set_password(args.config, args.user, password, scheme=args.scheme.replace("-", "_"))
+    except (PasswordFileError, ValueError, OSError) as error:
+        print(f"xentara-ws passwd: {error}", file=sys.stderr)
+        return 2
+    print(f"{'removed the password of' if args.remove else 'set the password of'} {args.user} in {args.config}")
+    return 0
+
+
 def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--log-level", default=argparse.SUPPRESS, choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level"
+    )
     serve.add_argument("--config", metavar="DIR", help="a Xentara configuration folder (config.json, model.json, ...)")
     serve.add_argument("--model", metavar="FILE", help="a model file alone (no security: everyone may do everything)")
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
@@ -57,7 +102,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if handler is None:
         parser.print_help()
         return 2
-    return int(handler(args))
+    try:
+        return int(handler(args))
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as command-line tools do.
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        return 0
 
 
 if __name__ == "__main__":

@@ -73,8 +73,8 @@ def test_set_password_round_trip_keeps_other_entries_and_stays_schema_valid(tmp_
     other = str(uuid.uuid4())
     users["users"].append({"userName": "operator", "UUID": other})
     (folder / "users.json").write_text(json.dumps(users))
-    set_password(folder, "operator", "op-pass")
-    set_password(folder, "xentara", "new-pass")
+    set_password(folder, "operator", "op-pass", scheme="sha512_crypt")
+    set_password(folder, "xentara", "new-pass", scheme="sha512_crypt")
 
     config = load_configuration(folder, SCHEMAS)  # a real Xentara could read the file too
     assert verify_password("new-pass", config.passwords[uuid.UUID(SAMPLE_UUID)])
@@ -87,6 +87,14 @@ def test_set_password_round_trip_keeps_other_entries_and_stays_schema_valid(tmp_
     config = load_configuration(folder, SCHEMAS)
     assert uuid.UUID(other) not in config.passwords
     assert uuid.UUID(SAMPLE_UUID) in config.passwords
+
+
+def test_set_password_writes_argon2id_by_default(tmp_path: Path) -> None:
+    folder = _copy_sample(tmp_path)
+    set_password(folder, "xentara", "new-pass")
+    config = load_configuration(folder)
+    stored = config.passwords[uuid.UUID(SAMPLE_UUID)]
+    assert stored.startswith("$argon2id$") and verify_password("new-pass", stored)
 
 
 def test_set_password_refuses_unknown_user(tmp_path: Path) -> None:

@@ -80,7 +80,7 @@ def hash_password(password: str, scheme: str = "argon2id") -> str:
     """A new hash: `argon2id` (default) or `sha512_crypt` (`$6$`, what the vendor's password tool writes).
 
     Note: the vendor schema for passwords.json only accepts hashes with a `$<char>$` segment, so
-    argon2 hashes make the file invalid for a real Xentara; set_password therefore writes `$6$`.
+    argon2 hashes fail that schema; choose `sha512_crypt` for a file a real Xentara must also read.
     """
     if scheme == "argon2id":
         return _argon2.hash(password)
@@ -128,7 +128,7 @@ def _user_uuid(config_dir: Path, user: str) -> uuid.UUID:
 
 
 def set_password(config_dir: str | os.PathLike[str], user: str, password: str | None,
-                 scheme: str = "sha512_crypt") -> None:
+                 scheme: str = "argon2id") -> None:
     """Set (or with password None remove) a user's hash in passwords.json, like the vendor's xentara-password tool.
 
     The file is rewritten atomically (temp file + rename); other entries are kept.

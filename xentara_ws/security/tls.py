@@ -79,16 +79,18 @@ def generate_self_signed(cert_path: Path, key_path: Path, hostnames: tuple[str, 
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
-def server_ssl_context(config: XentaraConfiguration, state_dir: str | os.PathLike[str]) -> tuple[ssl.SSLContext, str, bool]:
+def server_ssl_context(
+    config: XentaraConfiguration | None, state_dir: str | os.PathLike[str]
+) -> tuple[ssl.SSLContext, str, bool]:
     """(context, SHA-256 fingerprint hex, self_signed) for the WebSocket server; TLS 1.2 minimum.
 
     The third item is True when our own self-signed certificate from `state_dir` is in use.
 
     Uses security.json TLS.serverCertificate or certs/xentara.pem + private/xentara.key.pem; without
-    either, a self-signed certificate stored in `state_dir` so clients can pin it across restarts.
+    either (or with no configuration at all), a self-signed certificate stored in `state_dir` so clients can pin it across restarts.
     """
     generated = False
-    if config.server_certificate is not None:
+    if config is not None and config.server_certificate is not None:
         cert_path = config.server_certificate.certificate_path
         key_path = config.server_certificate.private_key_path
     else:

@@ -1,16 +1,124 @@
-"""Wiring the configuration folder's security files into a ServePlan (TLS, admission, ACLs)."""
+"""Wiring a configuration folder's security files into a ServePlan: TLS, admission, ACLs, sub-sessions."""
 
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import hashlib
+import logging
+import os
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..security import (
+    AccessControl,
+    AuthenticationFailed,
+    Authenticator,
+    ConfigurationError,
+    Principal,
+    load_configuration,
+    server_ssl_context,
+)
+from .edge import UpgradeRefused
 
 if TYPE_CHECKING:
     from .bootstrap import ServePlan
 
+logger = logging.getLogger(__name__)
+
+CONNECT_ENTITLEMENT = "websocket.connect"
+_CACHE_SECONDS = 60.0
+_CACHE_SIZE = 1024
+
+
+class SecurityGate:
+    """Upgrade-time admission: authenticate the Authorization header, then require websocket.connect.
+
+    Verified headers are remembered briefly (by their SHA-256) so that a client opening many
+    connections does not pay a deliberately slow password hash each time.
+    """
+
+    def __init__(self, authenticator: Authenticator, access: AccessControl, clock: Any = time.monotonic) -> None:
+        self.authenticator = authenticator
+        self.access = access
+        self.clock = clock
+        self._verified: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
+
+    def admit(self, authorization: str | None, peer: str) -> Principal:
+        principal = self._remembered(authorization)
+        if principal is None:
+            try:
+                principal = self.authenticator.authenticate_http(authorization, peer)
+            except AuthenticationFailed as failure:
+                logger.info("refused upgrade from %s: %s", peer, failure.reason)
+                headers = [("WWW-Authenticate", value) for value in failure.www_authenticate]
+                if failure.retry_after:
+                    headers.append(("Retry-After", str(failure.retry_after)))
+                raise UpgradeRefused(failure.status, _STATUS_TEXT.get(failure.status, "Refused"), headers) from None
+            self._remember(authorization, principal)
+        if not self.access.can_connect(principal):
+            logger.info("refused upgrade from %s: %s lacks %s", peer, principal.name, CONNECT_ENTITLEMENT)
+            raise UpgradeRefused(403, f"Forbidden: {CONNECT_ENTITLEMENT} is not granted")
+        return principal
+
+    def _remembered(self, authorization: str | None) -> Principal | None:
+        if not authorization or not authorization.lstrip().lower().startswith("basic "):
+            return None  # tokens expire; they are checked every time
+        key = hashlib.sha256(authorization.encode()).digest()
+        hit = self._verified.get(key)
+        if hit is None or hit[0] < self.clock():
+            return None
+        return hit[1]
+
+    def _remember(self, authorization: str | None, principal: Principal) -> None:
+        if not authorization or not authorization.lstrip().lower().startswith("basic "):
+            return
+        key = hashlib.sha256(authorization.encode()).digest()
+        self._verified[key] = (self.clock() + _CACHE_SECONDS, principal)
+        self._verified.move_to_end(key)
+        while len(self._verified) > _CACHE_SIZE:
+            self._verified.popitem(last=False)
+
+
+_STATUS_TEXT = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests"}
+
+
+def state_dir(args: argparse.Namespace) -> Path:
+    if getattr(args, "state_dir", None):
+        return Path(args.state_dir)
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "xentara-ws"
+
 
 def configure_security(plan: ServePlan, args: argparse.Namespace) -> None:
+    """Fill in TLS, the gatekeeper, access control and sub-session logins; raise ServeError on bad files."""
     from ..demo import DEMO_PASSWORD, DEMO_USER
+    from .bootstrap import ServeError
 
+    config = None
+    if plan.config_dir is not None:
+        try:
+            config = load_configuration(plan.config_dir)
+        except ConfigurationError as error:
+            raise ServeError(f"the configuration cannot be served:\n{error}") from None
+        for warning in config.warnings:
+            logger.warning("%s", warning)
+        authenticator = Authenticator(config)
+        access = AccessControl(config)
+        plan.access = access
+        plan.gatekeeper = SecurityGate(authenticator, access)
+        plan.sub_session_authenticator = authenticator
+    else:
+        plan.notes.append("no security configuration (--model): every client may read and write everything")
+    if args.no_tls:
+        plan.notes.append("WARNING: TLS is off (--no-tls): credentials and values travel in plain text (ws://)")
+    else:
+        try:
+            plan.ssl_context, fingerprint, self_signed = server_ssl_context(config, state_dir(args))
+        except (OSError, ValueError) as error:
+            raise ServeError(f"TLS cannot be set up: {error}") from None
+        kind = "self-signed certificate" if self_signed else "certificate"
+        plan.notes.append(f"TLS {kind}, SHA-256 fingerprint {fingerprint}")
     if plan.demo:
         plan.notes.append(f"demo user: {DEMO_USER}  password: {DEMO_PASSWORD}")
