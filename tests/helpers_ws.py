@@ -17,8 +17,8 @@ class RawClient:
         self.events: list[Any] = []
 
     @classmethod
-    async def open(cls, port: int, *, hello: bool = True, **kwargs: Any) -> RawClient:
-        connection = await connect(f"ws://127.0.0.1:{port}/api/ws", **kwargs)
+    async def open(cls, port: int, *, hello: bool = True, scheme: str = "ws", **kwargs: Any) -> RawClient:
+        connection = await connect(f"{scheme}://127.0.0.1:{port}/api/ws", **kwargs)
         client = cls(connection)
         if hello:
             reply = await client.request(14, {0: 1, 1: 1})
