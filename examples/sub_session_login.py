@@ -35,7 +35,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     options.add_argument("--login-user", default="operator", help="the person to log in (default operator)")
     options.add_argument("--login-password", default="operator", help="their password (default operator)")
     options.add_argument(
-        "--element", default="Plant.Setpoint", help="register to write (default Plant.Setpoint)"
+        "--element", default="Plant.Line.Setpoint", help="register to write (default Plant.Line.Setpoint)"
     )
     options.add_argument("--value", default=None, help="write this value as the logged-in person (optional)")
     return options.parse_args(argv)

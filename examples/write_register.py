@@ -41,7 +41,7 @@ def convert(text: str, data_type: str) -> object:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser(__doc__)
     options.add_argument(
-        "--element", default="Plant.Setpoint", help="a writable register (default Plant.Setpoint)"
+        "--element", default="Plant.Line.Setpoint", help="a writable register (default Plant.Line.Setpoint)"
     )
     options.add_argument("--value", default="50", help="the value to write (default 50)")
     return options.parse_args(argv)

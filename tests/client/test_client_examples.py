@@ -1,4 +1,4 @@
-"""The scripts in examples/ run against a server whose model has the demo's element names."""
+"""The scripts in examples/ run unchanged against the built-in demo server (TLS, user demo)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from client.support import url
+import pytest
+
+from xentara_ws.cli import build_parser
+from xentara_ws.client import connect
+from xentara_ws.server.bootstrap import build_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -24,57 +28,66 @@ def load(name: str) -> ModuleType:
     return module
 
 
+@pytest.fixture
+async def demo(tmp_path):
+    """What `make run` serves: the built-in demo configuration over TLS."""
+    args = build_parser().parse_args(
+        ["serve", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")]
+    )
+    server, plan = build_server(args)
+    await server.start(plan.host, plan.port, plan.ssl_context)
+    yield f"wss://127.0.0.1:{server.port}/api/ws"
+    await server.close()
+
+
 async def run(name: str, *argv: str) -> int:
     module = load(name)
     return await asyncio.wait_for(module.main(module.parse_args(list(argv))), 15)  # type: ignore[no-any-return]
 
 
-async def test_read_value_reads_the_default_element(demo_server, capsys):
-    assert await run("read_value", "--url", url(demo_server)) == 0
-    assert "Plant.Tank.Level = 12.5  quality=GOOD" in capsys.readouterr().out
+async def test_read_value_reads_the_default_element(demo, capsys):
+    assert await run("read_value", "--url", demo) == 0
+    assert "Plant.Tank.Level = " in capsys.readouterr().out
 
 
-async def test_write_register_writes_and_reads_back(demo_server, capsys):
-    assert await run("write_register", "--url", url(demo_server), "--value", "55.5") == 0
-    assert "Plant.Setpoint is now 55.5" in capsys.readouterr().out
+async def test_write_register_writes_and_reads_back(demo, capsys):
+    assert await run("write_register", "--url", demo, "--value", "55.5") == 0
+    assert "Plant.Line.Setpoint is now 55.5" in capsys.readouterr().out
 
 
-async def test_subscribe_changes_prints_initial_values(demo_server, capsys):
-    argv = [
-        "--url",
-        url(demo_server),
-        "--element",
-        "Plant.Tank.Level",
-        "--element",
-        "Plant.Setpoint",
-        "--count",
-        "2",
-    ]
+async def test_subscribe_changes_prints_live_values(demo, capsys):
+    argv = ["--url", demo, "--element", "Plant.Tank.Temperature", "--count", "3"]
     assert await run("subscribe_changes", *argv) == 0
-    out = capsys.readouterr().out
-    assert "Plant.Tank.Level: 12.5 (GOOD)" in out and "Plant.Setpoint: 40.0 (GOOD)" in out
+    assert capsys.readouterr().out.count("Plant.Tank.Temperature: ") == 3
 
 
-async def test_sub_session_login_shows_access_and_writes(demo_server, capsys):
-    argv = [
-        "--url",
-        url(demo_server),
-        "--login-user",
-        "operator",
-        "--login-password",
-        "secret",
-        "--value",
-        "33",
-    ]
-    assert await run("sub_session_login", *argv) == 0
+async def test_sub_session_login_shows_access_and_refuses_a_wrong_password(demo, capsys):
+    assert await run("sub_session_login", "--url", demo, "--login-user", "demo", "--login-password", "demo",
+                     "--value", "33") == 0
     out = capsys.readouterr().out
-    assert "operator: read=yes write=yes" in out and "wrote 33" in out
-    assert await run("sub_session_login", "--url", url(demo_server), "--login-password", "wrong") == 1
+    assert "demo: read=yes write=yes" in out and "wrote 33" in out
+    assert await run("sub_session_login", "--url", demo) == 0
+    assert "operator: read=yes write=no" in capsys.readouterr().out
+    assert await run("sub_session_login", "--url", demo, "--login-password", "wrong") == 1
+
+
+async def test_embed_publish_serves_published_values_and_sees_writes(capsys):
+    module = load("embed_publish")
+    server = await module.start("127.0.0.1", 0)
+    try:
+        await module.publish(server, count=2, interval=0.01)
+        async with connect(f"ws://127.0.0.1:{server.port}/api/ws") as client:
+            values = await client.read("Plant.Tank.Level", ["value", "quality"])
+            assert abs(values.value - (50.0 + 25.0 * __import__("math").sin(0.1))) < 1e-9
+            await client.write("Plant.Registers.Setpoint", 21.5)
+        assert "a client set Plant.Registers.Setpoint to 21.5" in capsys.readouterr().out
+    finally:
+        await server.close()
 
 
 def test_examples_default_to_the_demo_server():
     args = load("read_value").parse_args([])
     assert args.url == "wss://127.0.0.1:8080/api/ws" and (args.user, args.password) == ("demo", "demo")
     assert args.element == "Plant.Tank.Level"
-    assert load("write_register").parse_args([]).element == "Plant.Setpoint"
+    assert load("write_register").parse_args([]).element == "Plant.Line.Setpoint"
     assert load("_common").connect_options(args)["insecure"] is True

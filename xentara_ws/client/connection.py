@@ -61,8 +61,20 @@ DEFAULT_URL: Final = "wss://127.0.0.1:8080/api/ws"
 _ALL_META_DATA: Final = tuple(MetaDataId)
 
 
-def _wire_attribute(key: AttributeKey | int) -> int | uuid.UUID:
-    return key if isinstance(key, uuid.UUID) else int(key)
+_ATTRIBUTE_BY_NAME: Final = {a.attribute_name.lower(): a for a in Attribute}
+
+
+def _wire_attribute(key: AttributeKey | int | str) -> int | uuid.UUID:
+    """An attribute as the wire addresses it; names such as "value" or "changeTime" are accepted too."""
+    if isinstance(key, uuid.UUID):
+        return key
+    if isinstance(key, str) and not isinstance(key, int):
+        found = _ATTRIBUTE_BY_NAME.get(key.lower())
+        if found is None:
+            raise ValueError(f"unknown attribute name {key!r}; use an id (0-13), a UUID or one of "
+                             f"{', '.join(a.attribute_name for a in Attribute)}")
+        return int(found)
+    return int(key)
 
 
 def _to_wire_value(value: Any) -> Any:
