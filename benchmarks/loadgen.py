@@ -115,6 +115,16 @@ async def open_raw(port: int, hello: bool = True) -> RawConnection:
     return protocol
 
 
+CLOSE_FRAME = b"\x88\x82\x00\x00\x00\x00\x03\xe8"  # masked close frame, code 1000
+
+
+def close_all(clients: list[RawConnection]) -> None:
+    for client in clients:
+        if client.transport is not None and not client.transport.is_closing():
+            client.transport.write(CLOSE_FRAME)
+            client.transport.close()
+
+
 def read_frame(message_id: int = 2) -> bytes:
     return client_frame(cbor2.dumps([[0, message_id, 4, {0: LEVEL_UUID, 1: READ_ATTRIBUTES}]]))
 
@@ -154,9 +164,7 @@ async def closed_loop(port: int, connections: int, duration: float, batch: int =
     began = time.perf_counter()
     await asyncio.gather(*(run(c) for c in clients))
     elapsed = time.perf_counter() - max(began, warmup_until)
-    for client in clients:
-        assert client.transport is not None
-        client.transport.close()
+    close_all(clients)
     latencies.sort()
     return {
         "requests_per_s": counted * batch / elapsed,
@@ -233,9 +241,7 @@ async def fan_out(port: int, subscribers: int, duration: float) -> dict[str, Any
     await asyncio.sleep(0.2)  # let in-flight events arrive
     elapsed = time.perf_counter() - started
     delivered = sum(c.frames for c in clients) - before
-    for client in clients + [writer]:
-        assert client.transport is not None
-        client.transport.close()
+    close_all(clients + [writer])
     return {"deliveries_per_s": delivered / elapsed, "writes_per_s": writes / elapsed}
 
 

@@ -69,7 +69,15 @@ async def serve_ceiling(port: int) -> None:
 
     values = {LEVEL_UUID: {11: cbor2.CBORTag(121, 42.5), 9: cbor2.CBORTag(121, 0), 7: cbor2.CBORTag(121, 0)}}
 
+    from websockets.exceptions import ConnectionClosed
+
     async def handler(connection):  # type: ignore[no-untyped-def]
+        try:
+            await serve_connection(connection)
+        except ConnectionClosed:
+            pass
+
+    async def serve_connection(connection):  # type: ignore[no-untyped-def]
         async for message in connection:
             packets = cbor2.loads(message)
             replies = []

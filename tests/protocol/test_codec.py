@@ -149,3 +149,11 @@ def test_random_bytes_decode_or_raise_the_profile_error_only(data):
         decode(data)
     except CBORProfileError:
         pass
+
+
+def test_a_failed_decode_leaves_no_state_behind():
+    for bad in (b"\x81" * 100 + b"\x00", b"\x82\x81\x81", bytes.fromhex("a2010201 03".replace(" ", "")), b"\xd8\x1c\x81\x00"):
+        with pytest.raises(CBORProfileError):
+            decode(bad)
+        assert decode(b"\x81" * 31 + b"\x00") is not None
+        assert decode(bytes.fromhex("a201020304")) == {1: 2, 3: 4}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import math
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
@@ -145,16 +146,29 @@ _SEMANTIC_DECODERS[TAG_DECIMAL_FRACTION] = _decode_decimal_fraction
 _SEMANTIC_DECODERS[TAG_EPOCH_TIME] = _decode_epoch_time
 
 
+_local = threading.local()
+
+
+def _decoder(max_depth: int) -> cbor2.CBORDecoder:
+    # Building a decoder costs more than decoding a small request, so each thread keeps one.
+    decoder: cbor2.CBORDecoder | None = getattr(_local, "decoder", None)
+    if decoder is None or decoder.max_depth != max_depth:
+        decoder = cbor2.CBORDecoder(
+            io.BytesIO(),
+            tag_hook=_tag_hook,
+            semantic_decoders=_SEMANTIC_DECODERS,
+            max_depth=max_depth,
+            allow_duplicate_keys=False,
+        )
+        _local.decoder = decoder
+    return decoder
+
+
 def decode(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Decode one complete CBOR item under the protocol's profile or raise CBORProfileError."""
     stream = io.BytesIO(data)
-    decoder = cbor2.CBORDecoder(
-        stream,
-        tag_hook=_tag_hook,
-        semantic_decoders=_SEMANTIC_DECODERS,
-        max_depth=max_depth,
-        allow_duplicate_keys=False,
-    )
+    decoder = _decoder(max_depth)
+    decoder.fp = stream
     try:
         item = decoder.decode()
     except CBORProfileError:
@@ -177,6 +191,17 @@ def _default(encoder: cbor2.CBOREncoder, value: Any) -> None:
 def encode(item: Any) -> bytes:
     """Encode a message; TimePoint values become `1001({4: 4([-9, ns])})`."""
     return cbor2.dumps(item, default=_default)
+
+
+def array_header(length: int) -> bytes:
+    """The CBOR head of an array of `length` items, for messages assembled from encoded packets."""
+    if length < 24:
+        return bytes((0x80 + length,))
+    if length < 0x100:
+        return bytes((0x98, length))
+    if length < 0x10000:
+        return b"\x99" + length.to_bytes(2, "big")
+    return b"\x9a" + length.to_bytes(4, "big")
 
 
 def parse_error(message: str) -> ProtocolError:

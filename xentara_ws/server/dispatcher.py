@@ -6,10 +6,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ..protocol.codec import CBORProfileError, decode, encode
+from ..protocol.codec import CBORProfileError, array_header, decode, encode
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.identifiers import Opcode, PacketType
-from .registry import HANDLERS, NO_RESULT, CommandContext, Handler
+from .registry import HANDLERS, NO_RESULT, CommandContext, Encoded, Handler
 from .session import Session
 from .state import ServerState
 
@@ -19,6 +19,9 @@ _REQUEST = int(PacketType.REQUEST)
 _SUCCESS = int(PacketType.SUCCESS)
 _ERROR = int(PacketType.ERROR)
 _CLIENT_HELLO = int(Opcode.CLIENT_HELLO)
+_SUCCESS_HEAD = b"\x83\x01"  # a three-element array starting with packet type 1
+
+
 
 
 def error_packet(message_id: int, code: ErrorCode, message: str | None = None) -> list[Any]:
@@ -42,10 +45,18 @@ class Dispatcher:
             message = decode(data)
         except CBORProfileError as error:
             return parse_error_reply(f"payload not well formed: {error}")
-        return encode(self.handle_message(session, message))
+        replies = self._replies(session, message)
+        if len(replies) == 1:
+            reply = replies[0]
+            return b"\x81" + (reply if type(reply) is bytes else encode(reply))
+        return array_header(len(replies)) + b"".join(r if type(r) is bytes else encode(r) for r in replies)
 
     def handle_message(self, session: Session, message: Any) -> list[Any]:
-        """The reply packets for one decoded message: one per request packet, in order."""
+        """The reply packets for one decoded message, as objects (for tests and embedders)."""
+        return [decode(r) if type(r) is bytes else r for r in self._replies(session, message)]
+
+    def _replies(self, session: Session, message: Any) -> list[Any]:
+        """One reply per request packet, in order; each a packet or an already encoded packet."""
         if type(message) is not list:
             return [error_packet(0, ErrorCode.PARSE_ERROR, "a message must be an array of packets")]
         limit = self.state.limits.max_packets_per_message
@@ -86,7 +97,7 @@ class Dispatcher:
         if size > 4:
             return error_packet(message_id, ErrorCode.INVALID_REQUEST, "a request has at most four elements")
         params = packet[3] if size == 4 else None
-        if params is not None and not isinstance(params, Mapping):
+        if params is not None and type(params) is not dict and not isinstance(params, Mapping):
             return error_packet(message_id, ErrorCode.INVALID_REQUEST, "the parameters must be a map")
         handler = self.handlers.get(opcode)
         if handler is None:
@@ -102,6 +113,8 @@ class Dispatcher:
             return error_packet(message_id, ErrorCode.INTERNAL_ERROR)
         if result is NO_RESULT:
             return [_SUCCESS, message_id]
+        if type(result) is Encoded:
+            return _SUCCESS_HEAD + encode(message_id) + result.data
         return [_SUCCESS, message_id, result]
 
 

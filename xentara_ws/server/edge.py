@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import http
 import logging
 import ssl
@@ -20,6 +21,7 @@ from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
+from websockets.protocol import OPEN
 from websockets.typing import Subprotocol
 
 from .dispatcher import Dispatcher, parse_error_reply
@@ -77,6 +79,7 @@ class WebSocketEdge:
         self.gatekeeper: Gatekeeper = gatekeeper if gatekeeper is not None else OpenGate()
         self.server: Server | None = None
         self.connections: dict[ServerConnection, Session] = {}
+        self._dirty: dict[Outbound, None] = {}
 
     async def start(self, host: str | Sequence[str] | None, port: int, ssl_context: ssl.SSLContext | None) -> Server:
         limits = self.state.limits
@@ -127,38 +130,41 @@ class WebSocketEdge:
 
     async def _serve_connection(self, connection: ServerConnection) -> None:
         state = self.state
-        wake = asyncio.Event()
         session = Session(principal=getattr(connection, "principal", None), peer=_peer(connection))
-        session.events = EventScheduler(state.monotonic, state.access, session.principal, wake.set)
+        outbound = Outbound(self, connection, session)
+        session.events = EventScheduler(
+            state.monotonic, state.access, session.principal, functools.partial(self._mark_dirty, outbound)
+        )
         self.connections[connection] = session
         loop = asyncio.get_running_loop()
         hello_timer = loop.call_later(state.limits.client_hello_timeout, self._hello_deadline, connection, session)
-        sender = asyncio.create_task(self._send_events(connection, session.events, wake))
         logger.debug("connection from %s", session.peer)
         try:
-            await self._receive(connection, session)
+            await self._receive(connection, session, outbound)
         except ConnectionClosed:
             pass
         finally:
             hello_timer.cancel()
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
+            await outbound.stop()
             session.events.close()
             session.sub_sessions.clear()
             session.closed = True
             self.connections.pop(connection, None)
+            self._dirty.pop(outbound, None)
             logger.debug("connection from %s closed (%s)", session.peer, connection.close_code)
 
-    async def _receive(self, connection: ServerConnection, session: Session) -> None:
+    async def _receive(self, connection: ServerConnection, session: Session, outbound: Outbound) -> None:
         handle = self.dispatcher.handle_bytes
         send = connection.send
+        write_now = outbound.write_now
         async for message in connection:
             if type(message) is str:
                 reply = parse_error_reply("text frames are not supported: send CBOR in binary frames")
             else:
                 reply = handle(session, message)
-            await send(reply)
+            # Replies go straight to the transport unless it is applying back-pressure.
+            if not write_now(reply):
+                await send(reply)
 
     def _hello_deadline(self, connection: ServerConnection, session: Session) -> None:
         if not session.hello_done and not session.closed:
@@ -167,31 +173,20 @@ class WebSocketEdge:
                 connection.close(CloseCode.POLICY_VIOLATION, "client_hello not received in time")
             )
 
-    async def _send_events(self, connection: ServerConnection, events: EventScheduler, wake: asyncio.Event) -> None:
-        """Send what the scheduler has due; a client that stalls too long is disconnected."""
-        timeout = self.state.limits.send_timeout
-        clock = self.state.monotonic
-        while True:
-            deadline = events.next_deadline()
-            if deadline is None:
-                await wake.wait()
-            else:
-                delay = (deadline - clock()) / _NS
-                if delay > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), delay)
-            wake.clear()
-            for message in events.collect():
-                try:
-                    await asyncio.wait_for(connection.send(message), timeout)
-                except TimeoutError:
-                    logger.warning(
-                        "disconnecting %s: it read nothing for %.0f s (slow consumer)", _peer(connection), timeout
-                    )
-                    await self._drop_slow_consumer(connection)
-                    return
-                except ConnectionClosed:
-                    return
+    # -- events -------------------------------------------------------------------------------
+
+    def _mark_dirty(self, outbound: Outbound) -> None:
+        dirty = self._dirty
+        if not dirty:
+            asyncio.get_running_loop().call_soon(self._flush)
+        dirty[outbound] = None
+
+    def _flush(self) -> None:
+        """Send every connection's due events at once, without a task switch per connection."""
+        dirty, self._dirty = self._dirty, {}
+        now = self.state.monotonic()
+        for outbound in dirty:
+            outbound.flush(now)
 
     async def _drop_slow_consumer(self, connection: ServerConnection) -> None:
         # The close frame may never get through a full buffer; abort if it does not in time.
@@ -202,3 +197,108 @@ class WebSocketEdge:
         if connection.transport is not None:
             connection.transport.abort()
 
+
+_BINARY_FRAME = 0x82
+
+
+_SHORT_HEADERS = tuple(bytes((_BINARY_FRAME, length)) for length in range(126))
+
+
+def frame_header(length: int) -> bytes:
+    """The header of an unmasked, final binary frame (server to client)."""
+    if length < 126:
+        return _SHORT_HEADERS[length]
+    if length < 0x10000:
+        return bytes((_BINARY_FRAME, 126)) + length.to_bytes(2, "big")
+    return bytes((_BINARY_FRAME, 127)) + length.to_bytes(8, "big")
+
+
+class Outbound:
+    """The sending side of one connection: immediate writes, and a task for deadlines and back-pressure.
+
+    Events due now are written straight to the transport by the edge's flush, so a change fanned
+    out to many connections costs no task switch per connection. The task exists only once a
+    connection needs to wait: for an update-rate window, a heartbeat, or a transport to drain.
+    """
+
+    __slots__ = ("edge", "connection", "session", "wake", "task", "backlog")
+
+    def __init__(self, edge: WebSocketEdge, connection: ServerConnection, session: Session) -> None:
+        self.edge = edge
+        self.connection = connection
+        self.session = session
+        self.wake: asyncio.Event | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.backlog: list[bytes] = []
+        """Messages collected but not yet written because the transport is applying back-pressure."""
+
+    def write_now(self, data: bytes) -> bool:
+        """Write one message as a binary frame if the transport takes it without waiting."""
+        connection = self.connection
+        if (
+            self.backlog
+            or connection.paused
+            or connection.send_in_progress is not None
+            or connection.protocol.state is not OPEN
+        ):
+            return False
+        connection.transport.write(frame_header(len(data)) + data)
+        return True
+
+    def flush(self, now: int) -> None:
+        events = self.session.events
+        if events is None or self.session.closed:
+            return
+        if not self.backlog:
+            for message in events.collect(now):
+                if not self.write_now(message):
+                    self.backlog.append(message)
+        if self.backlog or events.waiting:
+            self._wake_task()
+
+    def _wake_task(self) -> None:
+        if self.task is None:
+            self.wake = asyncio.Event()
+            self.task = asyncio.create_task(self._run())
+        assert self.wake is not None
+        self.wake.set()
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task
+
+    async def _run(self) -> None:
+        edge = self.edge
+        connection = self.connection
+        events = self.session.events
+        assert events is not None and self.wake is not None
+        timeout = edge.state.limits.send_timeout
+        clock = edge.state.monotonic
+        wake = self.wake
+        backlog = self.backlog
+        while True:
+            if not backlog:
+                deadline = events.next_deadline()
+                if deadline is None:
+                    await wake.wait()
+                else:
+                    delay = (deadline - clock()) / _NS
+                    if delay > 0:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(wake.wait(), delay)
+                wake.clear()
+                backlog.extend(events.collect())
+            while backlog:
+                try:
+                    await asyncio.wait_for(connection.send(backlog[0]), timeout)
+                except TimeoutError:
+                    logger.warning(
+                        "disconnecting %s: it read nothing for %.0f s (slow consumer)", self.session.peer, timeout
+                    )
+                    await edge._drop_slow_consumer(connection)
+                    return
+                except ConnectionClosed:
+                    return
+                del backlog[0]

@@ -21,6 +21,15 @@ class _NoResult:
 NO_RESULT: Any = _NoResult()
 
 
+class Encoded:
+    """A result that is already CBOR: the dispatcher splices it into the reply unchanged."""
+
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+
 @dataclass(slots=True)
 class CommandContext:
     state: ServerState

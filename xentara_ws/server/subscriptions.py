@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.element import AttributeKey, Element
-from ..protocol.codec import encode
+from ..protocol.codec import array_header
 from ..protocol.identifiers import EventType
 from .access import AccessPolicy
-from .wire import ACCESS_DENIED_VALUE, read_value
+from .wire import encoded_access_denied, encoded_values
 
 MAX_PACKETS_PER_EVENT_MESSAGE = 1000
 _MS = 1_000_000
@@ -25,16 +25,6 @@ _MS = 1_000_000
 
 def _uuid_bytes(value: uuid.UUID) -> bytes:
     return b"\xd8\x25\x50" + value.bytes
-
-
-def array_header(length: int) -> bytes:
-    if length < 24:
-        return bytes((0x80 + length,))
-    if length < 0x100:
-        return bytes((0x98, length))
-    if length < 0x10000:
-        return b"\x99" + length.to_bytes(2, "big")
-    return b"\x9a" + length.to_bytes(4, "big")
 
 
 @dataclass(eq=False, slots=True)
@@ -47,6 +37,8 @@ class Entry:
     key_set: frozenset[AttributeKey]
     prefix: bytes
     """The encoded event packet up to the value map, constant for the entry's lifetime."""
+    interval: int | None = None
+    """The subscription's maximum_update_interval, kept here because every change reads it."""
     last_sent: int = -(2**62)
     due: int = 0
 
@@ -105,6 +97,7 @@ class EventScheduler:
                 keys,
                 frozenset(keys),
                 head + b"\x01" + _uuid_bytes(element.uuid) + b"\x02",
+                interval=subscription.maximum_update_interval,
                 due=now,
             )
             subscription.entries.append(entry)
@@ -150,17 +143,19 @@ class EventScheduler:
         for entry in self._watch.get(element, ()):
             if entry in pending or entry.key_set.isdisjoint(changed):
                 continue
-            interval = entry.subscription.maximum_update_interval
-            if interval is None:
-                entry.due = 0
-            else:
-                entry.due = entry.last_sent + interval
+            interval = entry.interval
+            entry.due = 0 if interval is None else entry.last_sent + interval
             pending[entry] = None
             woke = True
         if woke:
             self.wake()
 
     # -- building events ------------------------------------------------------------------------
+
+    @property
+    def waiting(self) -> bool:
+        """Whether anything is pending or a heartbeat is scheduled (cheaper than next_deadline)."""
+        return bool(self._pending) or self._next_heartbeat is not None
 
     def next_deadline(self) -> int | None:
         """When `collect` next has something to send, on the scheduler's clock (None = nothing)."""
@@ -176,9 +171,18 @@ class EventScheduler:
             now = self.clock()
         if self._next_heartbeat is not None and self._next_heartbeat <= now:
             self._schedule_heartbeats(now)
-        if not self._pending:
+        pending = self._pending
+        if not pending:
             return []
-        ready = [entry for entry in self._pending if entry.due <= now]
+        if len(pending) == 1:
+            # The common case of a change fanned out to many connections: one element, one packet.
+            entry = next(iter(pending))
+            if entry.due > now:
+                return []
+            pending.clear()
+            entry.last_sent = now
+            return [b"\x81" + entry.prefix + self._values(entry)]
+        ready = [entry for entry in pending if entry.due <= now]
         messages = []
         for start in range(0, len(ready), MAX_PACKETS_PER_EVENT_MESSAGE):
             chunk = ready[start : start + MAX_PACKETS_PER_EVENT_MESSAGE]
@@ -194,13 +198,8 @@ class EventScheduler:
     def _values(self, entry: Entry) -> bytes:
         element = entry.element
         if not self.access.can_read(self.principal, element):
-            return encode({key: ACCESS_DENIED_VALUE for key in entry.keys})
-        cached = element.wire_cache.get(entry.keys)
-        if cached is not None and cached[0] == element.version:
-            return cached[1]  # type: ignore[no-any-return]
-        data = encode({key: read_value(element, key) for key in entry.keys})
-        element.wire_cache[entry.keys] = (element.version, data)
-        return data
+            return encoded_access_denied(entry.keys)
+        return encoded_values(element, entry.keys)
 
     def _schedule_heartbeats(self, now: int) -> None:
         next_beat: int | None = None

@@ -7,7 +7,7 @@ from typing import Any
 from cbor2 import CBORTag
 
 from ..model.element import Element
-from ..protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1
+from ..protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, encode
 from ..protocol.errors import ErrorCode, ProtocolError
 
 ACCESS_DENIED_VALUE = CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.ACCESS_DENIED), 1: "access denied"})
@@ -28,3 +28,24 @@ def read_value(element: Element, key: Any) -> CBORTag:
     if value is None:
         return _NO_VALUE
     return CBORTag(TAG_ALTERNATIVE_0, value)
+
+
+def encoded_values(element: Element, keys: tuple[Any, ...]) -> bytes:
+    """The CBOR map `{key: 121(v) | 122(err)}` for these keys, shared by reads and events.
+
+    Cached on the element until its next change, so one change is encoded once however many
+    clients read it or are subscribed to it.
+    """
+    cache = element.wire_cache
+    cached = cache.get(keys)
+    if cached is not None and cached[0] == element.version:
+        return cached[1]  # type: ignore[no-any-return]
+    data = encode({key: read_value(element, key) for key in keys})
+    if len(cache) > 64:  # a client inventing key combinations must not grow memory without bound
+        cache.clear()
+    cache[keys] = (element.version, data)
+    return data
+
+
+def encoded_access_denied(keys: tuple[Any, ...]) -> bytes:
+    return encode({key: ACCESS_DENIED_VALUE for key in keys})

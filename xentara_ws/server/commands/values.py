@@ -11,8 +11,8 @@ from ...model.values import convert
 from ...protocol.errors import ErrorCode, ProtocolError
 from ...protocol.identifiers import Attribute, Opcode, Stage
 from ..params import Param, anything, invalid, is_array, is_attribute_id, parse, uuid_param
-from ..registry import NO_RESULT, CommandContext, command
-from ..wire import ACCESS_DENIED_VALUE, read_value
+from ..registry import NO_RESULT, CommandContext, Encoded, command
+from ..wire import encoded_access_denied, encoded_values
 from .browsing import find_element
 from .sub_sessions import principals
 
@@ -31,14 +31,19 @@ _READ = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is
 
 @command(Opcode.READ)
 def read(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
-    p = parse(params, _READ)
-    keys = p[1]
+    # The hot path of every HMI: the usual well-formed request skips the generic parameter check.
+    if type(params) is dict and len(params) == 2 and type(params.get(0)) is uuid.UUID and type(params.get(1)) is list:
+        element_uuid, keys = params[0], params[1]
+    else:
+        p = parse(params, _READ)
+        element_uuid, keys = p[0], p[1]
     for key in keys:
-        check_attribute_id(key, 1, "attribute_ids")
-    element = find_element(ctx.state, p[0])
+        if type(key) is not uuid.UUID and (type(key) is not int or key not in _STANDARD_IDS):
+            check_attribute_id(key, 1, "attribute_ids")
+    element = find_element(ctx.state, element_uuid)
     if not ctx.state.access.can_read(ctx.session.principal, element):
-        return {key: ACCESS_DENIED_VALUE for key in keys}
-    return {key: read_value(element, key) for key in keys}
+        return Encoded(encoded_access_denied(tuple(keys)))
+    return Encoded(encoded_values(element, tuple(keys)))
 
 
 _WRITE = (
