@@ -56,7 +56,7 @@ def test_demo_roles_grant_connect_to_everyone_read_to_operators_and_write_to_adm
     grants = {e["role"]: set(e["allow"]) for e in security["ACL"]["entries"]}
     assert grants == {
         "Everyone": {"websocket.connect"},
-        "Administrator": {"read", "write"},
+        "Administrator": {"read", "write", "suspend", "shutdown"},
         "Operator": {"read"},
     }
 
