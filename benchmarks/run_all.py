@@ -215,10 +215,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int)
     parser.add_argument("--duration", type=float)
     parser.add_argument("--output", default=str(HERE / "results.md"))
+    parser.add_argument("--only", choices=["requests", "fanout", "memory"], help="run one part, print, write nothing")
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
     duration = args.duration or (1.0 if args.quick else 3.0)
     command = "make bench" if not (args.quick or args.runs or args.duration) else " ".join(["python", *sys.argv])
+    if args.only:
+        part = {"requests": lambda: bench_requests(runs, duration), "fanout": lambda: bench_fanout(runs, duration),
+                "memory": bench_memory}[args.only]
+        print(json.dumps(part(), indent=1))
+        return
     print("requests:", flush=True)
     requests = bench_requests(runs, duration)
     print("fan-out:", flush=True)

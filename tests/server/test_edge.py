@@ -98,3 +98,30 @@ async def test_a_batch_over_the_wire_is_answered_in_request_order(server):
     assert [p[1] for p in reply] == [9, 3, 5]
     assert [p[0] for p in reply] == [1, 1, 2]
     await client.close()
+
+
+async def test_a_fragmented_message_is_reassembled_and_answered_in_order(server):
+    client = await RawClient.open(server.port)
+    data = encode([[0, 7, 3, {0: "Group 1"}]])
+    await client.connection.send([data[:5], data[5:]])
+    await client.connection.send(encode([[0, 8, 8]]))
+    first = decode(await asyncio.wait_for(client.connection.recv(), 5))
+    second = decode(await asyncio.wait_for(client.connection.recv(), 5))
+    assert first[0][:2] == [1, 7] and second == [[1, 8, 2]]
+    await client.close()
+
+
+async def test_a_client_that_does_not_read_replies_is_throttled_not_buffered_without_bound(server):
+    client = await RawClient.open(server.port, max_queue=1)
+    request = encode([[0, i, 1, {0: __import__("uuid").UUID(int=0)}] for i in range(50)])
+    for _ in range(400):
+        try:
+            await asyncio.wait_for(client.connection.send(request), 0.05)
+        except TimeoutError:
+            break  # TCP back-pressure reached the client: the server stopped reading
+    outbound_sizes = [c.transport.get_write_buffer_size() for c in server.edge.connections if c.transport]
+    assert max(outbound_sizes) < 8 * 1024 * 1024
+    other = await RawClient.open(server.port)
+    assert (await other.request(8))[2] == 2
+    await other.close()
+    client.connection.transport.abort()

@@ -32,6 +32,10 @@ def parse_error_reply(message: str) -> bytes:
     return encode([error_packet(0, ErrorCode.PARSE_ERROR, message)])
 
 
+def internal_error_reply() -> bytes:
+    return encode([error_packet(0, ErrorCode.INTERNAL_ERROR)])
+
+
 class Dispatcher:
     """Turns request messages into response messages for one server; holds no connection state."""
 

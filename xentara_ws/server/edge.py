@@ -12,19 +12,19 @@ import functools
 import http
 import logging
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import CloseCode
+from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import OPEN
 from websockets.typing import Subprotocol
 
-from .dispatcher import Dispatcher, parse_error_reply
+from .dispatcher import Dispatcher, internal_error_reply, parse_error_reply
 from .session import Session
 from .state import ServerState
 from .subscriptions import EventScheduler
@@ -32,6 +32,7 @@ from .subscriptions import EventScheduler
 logger = logging.getLogger(__name__)
 
 API_PATH = "/api/ws"
+_TEXT_FRAME = "text frames are not supported: send CBOR in binary frames"
 SUBPROTOCOL = Subprotocol("xentara-v1")
 _NS = 1_000_000_000
 
@@ -94,6 +95,7 @@ class WebSocketEdge:
             max_size=limits.max_message_size,
             max_queue=4,
             server_header=None,
+            create_connection=XentaraConnection,
         )
         return self.server
 
@@ -155,16 +157,24 @@ class WebSocketEdge:
 
     async def _receive(self, connection: ServerConnection, session: Session, outbound: Outbound) -> None:
         handle = self.dispatcher.handle_bytes
-        send = connection.send
-        write_now = outbound.write_now
+
+        def on_message(data: bytes, text: bool) -> None:
+            try:
+                reply = parse_error_reply(_TEXT_FRAME) if text else handle(session, data)
+            except Exception:  # the dispatcher answers every packet; this is a last line of defence
+                logger.exception("cannot answer a message from %s", session.peer)
+                reply = internal_error_reply()
+            outbound.reply(reply)
+
+        # Whole messages are answered as they are parsed (see XentaraConnection); the loop below
+        # only sees what websockets reassembles itself (fragmented messages).
+        if isinstance(connection, XentaraConnection):
+            connection.on_message = on_message
         async for message in connection:
             if type(message) is str:
-                reply = parse_error_reply("text frames are not supported: send CBOR in binary frames")
+                on_message(b"", True)
             else:
-                reply = handle(session, message)
-            # Replies go straight to the transport unless it is applying back-pressure.
-            if not write_now(reply):
-                await send(reply)
+                on_message(message, False)  # type: ignore[arg-type]
 
     def _hello_deadline(self, connection: ServerConnection, session: Session) -> None:
         if not session.hello_done and not session.closed:
@@ -221,7 +231,7 @@ class Outbound:
     connection needs to wait: for an update-rate window, a heartbeat, or a transport to drain.
     """
 
-    __slots__ = ("edge", "connection", "session", "wake", "task", "backlog")
+    __slots__ = ("edge", "connection", "session", "wake", "task", "backlog", "reading_paused")
 
     def __init__(self, edge: WebSocketEdge, connection: ServerConnection, session: Session) -> None:
         self.edge = edge
@@ -231,6 +241,7 @@ class Outbound:
         self.task: asyncio.Task[None] | None = None
         self.backlog: list[bytes] = []
         """Messages collected but not yet written because the transport is applying back-pressure."""
+        self.reading_paused = False
 
     def write_now(self, data: bytes) -> bool:
         """Write one message as a binary frame if the transport takes it without waiting."""
@@ -244,6 +255,18 @@ class Outbound:
             return False
         connection.transport.write(frame_header(len(data)) + data)
         return True
+
+    def reply(self, data: bytes) -> None:
+        """Send a response message; under back-pressure, stop reading requests until it is out."""
+        if self.connection.protocol.state is not OPEN:
+            return  # closing: nobody will read it
+        if not self.write_now(data):
+            self.backlog.append(data)
+            transport = self.connection.transport
+            if transport is not None and not transport.is_closing():
+                transport.pause_reading()
+                self.reading_paused = True
+            self._wake_task()
 
     def flush(self, now: int) -> None:
         events = self.session.events
@@ -302,3 +325,32 @@ class Outbound:
                 except ConnectionClosed:
                     return
                 del backlog[0]
+            if self.reading_paused:
+                self.reading_paused = False
+                connection.transport.resume_reading()
+
+
+class XentaraConnection(ServerConnection):
+    """A server connection that hands each complete message to the edge as soon as it is parsed.
+
+    This skips websockets' message queue and a task switch per request; fragmented messages
+    still take the regular path (and switch the connection to it for good, to keep order).
+    """
+
+    on_message: Callable[[bytes, bool], None] | None = None
+
+    async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
+        # Reading may be paused for back-pressure; the closing handshake needs to read again.
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+        await super().close(code, reason)
+
+    def process_event(self, event: Any) -> None:
+        on_message = self.on_message
+        if on_message is not None and type(event) is Frame:
+            if event.fin and (event.opcode is Opcode.BINARY or event.opcode is Opcode.TEXT):
+                on_message(bytes(event.data), event.opcode is Opcode.TEXT)
+                return
+            if event.opcode is Opcode.BINARY or event.opcode is Opcode.TEXT or event.opcode is Opcode.CONT:
+                self.on_message = None
+        super().process_event(event)
