@@ -20,6 +20,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
 from websockets.frames import CloseCode, Frame, Opcode
+from websockets.frames import apply_mask  # type: ignore[attr-defined]  # the C speed-up
 from websockets.http11 import Request, Response
 from websockets.protocol import OPEN
 from websockets.typing import Subprotocol
@@ -124,25 +125,53 @@ class WebSocketEdge:
             response = connection.respond(refusal.status, refusal.reason + "\n")
             response.headers = Headers(list(response.headers.raw_items()) + refusal.headers)
             return response
-        # The handler reads it back; websockets keeps no per-connection slot for application data.
-        connection.principal = principal  # type: ignore[attr-defined]
+        self._attach(connection, principal)
         return None
 
     # -- connection -----------------------------------------------------------------------------
 
-    async def _serve_connection(self, connection: ServerConnection) -> None:
+    def _attach(self, connection: ServerConnection, principal: Any) -> None:
+        """Give an admitted connection its session, before any frame can arrive after the handshake."""
         state = self.state
-        session = Session(principal=getattr(connection, "principal", None), peer=_peer(connection))
+        session = Session(principal=principal, peer=_peer(connection))
         outbound = Outbound(self, connection, session)
         session.events = EventScheduler(
             state.monotonic, state.access, session.principal, functools.partial(self._mark_dirty, outbound)
         )
+        handle = self.dispatcher.handle_bytes
+
+        def on_message(data: bytes, text: bool) -> None:
+            try:
+                reply = parse_error_reply(_TEXT_FRAME) if text else handle(session, data)
+            except Exception:  # the dispatcher answers every packet; this is a last line of defence
+                logger.exception("cannot answer a message from %s", session.peer)
+                reply = internal_error_reply()
+            outbound.reply(reply)
+
+        connection.outbound = outbound  # type: ignore[attr-defined]
+        connection.handle_message = on_message  # type: ignore[attr-defined]
+        if isinstance(connection, XentaraConnection):
+            # Whole messages are answered as they are parsed, in order, from the first frame on.
+            connection.on_message = on_message
+
+    async def _serve_connection(self, connection: ServerConnection) -> None:
+        outbound: Outbound = connection.outbound  # type: ignore[attr-defined]
+        on_message = connection.handle_message  # type: ignore[attr-defined]
+        session = outbound.session
+        assert session.events is not None
         self.connections[connection] = session
         loop = asyncio.get_running_loop()
-        hello_timer = loop.call_later(state.limits.client_hello_timeout, self._hello_deadline, connection, session)
+        hello_timer = loop.call_later(
+            self.state.limits.client_hello_timeout, self._hello_deadline, connection, session
+        )
         logger.debug("connection from %s", session.peer)
         try:
-            await self._receive(connection, session, outbound)
+            # Only what websockets reassembles itself (fragmented messages) arrives here.
+            async for message in connection:
+                if type(message) is str:
+                    on_message(b"", True)
+                else:
+                    on_message(message, False)
         except ConnectionClosed:
             pass
         finally:
@@ -154,27 +183,6 @@ class WebSocketEdge:
             self.connections.pop(connection, None)
             self._dirty.pop(outbound, None)
             logger.debug("connection from %s closed (%s)", session.peer, connection.close_code)
-
-    async def _receive(self, connection: ServerConnection, session: Session, outbound: Outbound) -> None:
-        handle = self.dispatcher.handle_bytes
-
-        def on_message(data: bytes, text: bool) -> None:
-            try:
-                reply = parse_error_reply(_TEXT_FRAME) if text else handle(session, data)
-            except Exception:  # the dispatcher answers every packet; this is a last line of defence
-                logger.exception("cannot answer a message from %s", session.peer)
-                reply = internal_error_reply()
-            outbound.reply(reply)
-
-        # Whole messages are answered as they are parsed (see XentaraConnection); the loop below
-        # only sees what websockets reassembles itself (fragmented messages).
-        if isinstance(connection, XentaraConnection):
-            connection.on_message = on_message
-        async for message in connection:
-            if type(message) is str:
-                on_message(b"", True)
-            else:
-                on_message(message, False)  # type: ignore[arg-type]
 
     def _hello_deadline(self, connection: ServerConnection, session: Session) -> None:
         if not session.hello_done and not session.closed:
@@ -209,6 +217,8 @@ class WebSocketEdge:
 
 
 _BINARY_FRAME = 0x82
+_DATA_OPCODES = (Opcode.BINARY, Opcode.TEXT)
+_FRAGMENT_OPCODES = (Opcode.BINARY, Opcode.TEXT, Opcode.CONT)
 
 
 _SHORT_HEADERS = tuple(bytes((_BINARY_FRAME, length)) for length in range(126))
@@ -262,9 +272,9 @@ class Outbound:
             return  # closing: nobody will read it
         if not self.write_now(data):
             self.backlog.append(data)
-            transport = self.connection.transport
-            if transport is not None and not transport.is_closing():
-                transport.pause_reading()
+            connection = self.connection
+            if isinstance(connection, XentaraConnection):
+                connection.hold()
                 self.reading_paused = True
             self._wake_task()
 
@@ -325,32 +335,113 @@ class Outbound:
                 except ConnectionClosed:
                     return
                 del backlog[0]
-            if self.reading_paused:
+            if self.reading_paused and isinstance(connection, XentaraConnection):
                 self.reading_paused = False
-                connection.transport.resume_reading()
+                connection.release()
 
 
 class XentaraConnection(ServerConnection):
-    """A server connection that hands each complete message to the edge as soon as it is parsed.
+    """A server connection that parses client frames itself once the edge is ready for messages.
 
-    This skips websockets' message queue and a task switch per request; fragmented messages
-    still take the regular path (and switch the connection to it for good, to keep order).
+    Each complete data frame is handed to `on_message` as soon as it arrives: no message queue,
+    no generator-based parser, no task switch per request. Control frames (ping, pong, close),
+    fragmented messages and anything invalid or oversize are passed on, as whole frames, to
+    websockets' own protocol, which answers them as usual. A fragmented message switches the
+    connection to websockets' path for good, so that messages stay in order.
     """
 
     on_message: Callable[[bytes, bool], None] | None = None
+    _buffer: bytearray | None = None
+    _held = False
+
+    def data_received(self, data: bytes) -> None:
+        if self.on_message is None or self.protocol.state is not OPEN:
+            if self._buffer:
+                data, self._buffer = bytes(self._buffer) + data, None
+            super().data_received(data)
+            return
+        buffer = self._buffer
+        if buffer is None:
+            buffer = self._buffer = bytearray()
+        buffer += data
+        self._parse_frames()
+
+    def _parse_frames(self) -> None:
+        buffer = self._buffer
+        assert buffer is not None
+        limit = self.protocol.max_message_size
+        size = len(buffer)
+        position = 0
+        while not self._held and self.on_message is not None:
+            if size - position < 2:
+                break
+            first, second = buffer[position], buffer[position + 1]
+            length = second & 0x7F
+            header = 2
+            if length == 126:
+                if size - position < 4:
+                    break
+                length = int.from_bytes(buffer[position + 2 : position + 4], "big")
+                header = 4
+            elif length == 127:
+                if size - position < 10:
+                    break
+                length = int.from_bytes(buffer[position + 2 : position + 10], "big")
+                header = 10
+            opcode = first & 0x0F
+            whole_data_frame = first & 0xF0 == 0x80 and second & 0x80 and opcode in (1, 2)
+            if not whole_data_frame or (limit is not None and length > limit):
+                # Control frames, fragments, bad or oversize frames: websockets' protocol decides,
+                # from here on for everything but control frames (they do not break message order).
+                if first & 0x08 == 0:
+                    self.on_message = None
+                    break
+                end = position + header + (4 if second & 0x80 else 0) + length
+                if size < end:
+                    break
+                super().data_received(bytes(buffer[position:end]))
+                position = end
+                continue
+            end = position + header + 4 + length
+            if size < end:
+                break
+            mask = bytes(buffer[position + header : position + header + 4])
+            payload = apply_mask(buffer[position + header + 4 : end], mask)
+            position = end
+            self.on_message(payload, opcode == 1)  # type: ignore[misc]
+        if position:
+            del buffer[:position]
+        if self.on_message is None and buffer:
+            rest, self._buffer = bytes(buffer), None
+            super().data_received(rest)
+
+    def process_event(self, event: Any) -> None:
+        # Frames websockets parsed itself (e.g. sent together with the handshake) take the same
+        # direct path while it is active, so that no message overtakes another.
+        on_message = self.on_message
+        if on_message is not None and type(event) is Frame and event.fin and event.opcode in _DATA_OPCODES:
+            on_message(bytes(event.data), event.opcode is Opcode.TEXT)
+            return
+        if type(event) is Frame and event.opcode in _FRAGMENT_OPCODES:
+            self.on_message = None
+        super().process_event(event)
+
+    def hold(self) -> None:
+        """Stop handling requests (their replies cannot be written): back-pressure to the client."""
+        self._held = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def release(self) -> None:
+        self._held = False
+        if self._buffer:
+            self._parse_frames()
+        if not self._held and self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
-        # Reading may be paused for back-pressure; the closing handshake needs to read again.
+        # Reading may be held for back-pressure; the closing handshake needs to read again.
+        self._held = False
         if self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
         await super().close(code, reason)
-
-    def process_event(self, event: Any) -> None:
-        on_message = self.on_message
-        if on_message is not None and type(event) is Frame:
-            if event.fin and (event.opcode is Opcode.BINARY or event.opcode is Opcode.TEXT):
-                on_message(bytes(event.data), event.opcode is Opcode.TEXT)
-                return
-            if event.opcode is Opcode.BINARY or event.opcode is Opcode.TEXT or event.opcode is Opcode.CONT:
-                self.on_message = None
-        super().process_event(event)

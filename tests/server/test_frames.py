@@ -1,0 +1,111 @@
+"""The edge's own frame handling, byte by byte, with a raw TCP client."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+
+from xentara_ws.protocol.codec import decode, encode
+
+HELLO = encode([[0, 1, 14, {0: 1, 1: 1}]])
+STAGE = encode([[0, 2, 8]])
+
+
+def frame(payload: bytes, opcode: int = 2, fin: bool = True, mask: bytes = b"\x11\x22\x33\x44") -> bytes:
+    length = len(payload)
+    first = (0x80 if fin else 0) | opcode
+    if length < 126:
+        header = bytes((first, 0x80 | length))
+    else:
+        header = bytes((first, 0x80 | 126)) + length.to_bytes(2, "big")
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    return header + mask + masked
+
+
+def handshake() -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        "GET /api/ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
+
+
+async def read_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    first, second = await asyncio.wait_for(reader.readexactly(2), 5)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(await reader.readexactly(2), "big")
+    elif length == 127:
+        length = int.from_bytes(await reader.readexactly(8), "big")
+    return first & 0x0F, await reader.readexactly(length)
+
+
+async def open_raw(port: int, first_bytes: bytes = b""):
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(handshake() + first_bytes)
+    status = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert status.startswith(b"HTTP/1.1 101")
+    return reader, writer
+
+
+async def test_frames_sent_together_with_the_handshake_are_answered_in_order(server):
+    reader, writer = await open_raw(server.port, frame(HELLO) + frame(STAGE))
+    assert decode((await read_frame(reader))[1]) == [[1, 1, {0: 1}]]
+    assert decode((await read_frame(reader))[1]) == [[1, 2, 2]]
+    writer.close()
+
+
+async def test_frames_split_into_single_bytes_are_reassembled(server):
+    reader, writer = await open_raw(server.port)
+    data = frame(HELLO) + frame(STAGE) + frame(encode([[0, 3, 3, {0: "Group 1" * 30}]]))
+    for i in range(len(data)):
+        writer.write(data[i : i + 1])
+        await writer.drain()
+    replies = [decode((await read_frame(reader))[1]) for _ in range(3)]
+    assert replies[0] == [[1, 1, {0: 1}]] and replies[1] == [[1, 2, 2]]
+    assert replies[2][0][:2] == [2, 3] and replies[2][0][2][0] == -32100
+    writer.close()
+
+
+async def test_a_ping_between_requests_gets_its_pong_and_the_requests_their_replies(server):
+    reader, writer = await open_raw(server.port)
+    writer.write(frame(HELLO) + frame(b"are you there", opcode=9) + frame(STAGE))
+    received = [await read_frame(reader) for _ in range(3)]
+    assert (10, b"are you there") in received
+    data = [decode(payload) for opcode, payload in received if opcode == 2]
+    assert data == [[[1, 1, {0: 1}]], [[1, 2, 2]]]
+    writer.close()
+
+
+async def test_an_unmasked_client_frame_closes_the_connection_with_1002(server):
+    reader, writer = await open_raw(server.port)
+    writer.write(bytes((0x82, len(HELLO))) + HELLO)
+    opcode, payload = await read_frame(reader)
+    assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1002
+    writer.close()
+
+
+async def test_a_fragmented_message_then_whole_ones_keep_their_order(server):
+    reader, writer = await open_raw(server.port)
+    writer.write(frame(HELLO[:3], fin=False) + frame(HELLO[3:], opcode=0) + frame(STAGE))
+    assert decode((await read_frame(reader))[1]) == [[1, 1, {0: 1}]]
+    assert decode((await read_frame(reader))[1]) == [[1, 2, 2]]
+    writer.close()
+
+
+async def test_a_text_frame_is_answered_with_a_parse_error(server):
+    reader, writer = await open_raw(server.port)
+    writer.write(frame(b"[[0, 1, 14]]", opcode=1))
+    reply = decode((await read_frame(reader))[1])
+    assert reply[0][2][0] == -32700
+    writer.close()
+
+
+async def test_a_close_frame_is_answered_with_a_close_frame(server):
+    reader, writer = await open_raw(server.port)
+    writer.write(frame(HELLO) + frame((1000).to_bytes(2, "big"), opcode=8))
+    assert (await read_frame(reader))[0] == 2
+    opcode, payload = await read_frame(reader)
+    assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1000
+    writer.close()
