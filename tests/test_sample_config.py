@@ -197,3 +197,27 @@ async def test_the_self_signed_certificate_stays_the_same_across_restarts(tmp_pa
     await second.close()
     after = {p.name: p.read_bytes() for p in (tmp_path / "state").iterdir()}
     assert before == after and before
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["info"], "model file path"),
+        (["browse"], "Semantic Sampler"),
+        (["lookup", "Semantic Sampler.Test Register"], str(TEST_REGISTER)),
+        (["read", "Semantic Sampler.Sine Wave", "value", "quality"], "quality"),
+        (["write", "Semantic Sampler.Test Register", "value", "42"], "wrote 42"),
+        (["subscribe", "Semantic Sampler.Sine Wave", "--count", "2"], "Semantic Sampler.Sine Wave"),
+        (["login", "--login-user", USER, "--login-password", PASSWORD], "write access: yes"),
+    ],
+)
+async def test_every_cli_command_works_against_the_sample_configuration(sample_server, argv, expected, capsys):
+    from xentara_ws.cli import main
+
+    url = f"wss://127.0.0.1:{sample_server.port}/api/ws"
+    code = await asyncio.to_thread(
+        main, [*argv, "--url", url, "--user", USER, "--password", PASSWORD, "--insecure"]
+    )
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert expected in out

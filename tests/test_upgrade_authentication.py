@@ -1,0 +1,112 @@
+"""Upgrade-time authentication through a real server: Bearer tokens, Basic, and the login back-off."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import ssl
+import time
+import uuid
+
+import pytest
+from helpers import SAMPLE_CONFIG
+from helpers_ws import RawClient
+from joserfc import jws
+from joserfc.jwk import ECKey
+from websockets.exceptions import InvalidStatus
+
+from xentara_ws.cli import build_parser
+from xentara_ws.server.bootstrap import build_server
+
+ISS = "https://idp.example.com/"
+AUD = "xentara-ws-test"
+
+
+def insecure() -> ssl.SSLContext:
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+def token(key: ECKey, **claims: object) -> str:
+    now = int(time.time())
+    body = {"iss": ISS, "aud": AUD, "sub": "alice", "client_id": "hmi", "jti": str(uuid.uuid4()),
+            "iat": now - 5, "exp": now + 300, "scope": "xentara"}
+    body.update(claims)
+    header = {"alg": "ES256", "typ": "at+jwt"}
+    return jws.serialize_compact(header, json.dumps(body).encode(), key, algorithms=["ES256"])
+
+
+@pytest.fixture
+def issuer_key() -> ECKey:
+    return ECKey.generate_key("P-256", private=True)
+
+
+@pytest.fixture
+async def server(tmp_path, issuer_key):
+    folder = tmp_path / "config"
+    shutil.copytree(SAMPLE_CONFIG, folder)
+    (folder / "oauth2" / "keys").mkdir(parents=True)
+    (folder / "oauth2" / "keys" / "idp.pem").write_bytes(issuer_key.as_pem(private=False))
+    config = json.loads((folder / "config.json").read_text())
+    config["httpServer"]["authentication"] = {"schemes": ["Bearer", "Basic"], "realm": "Plant"}
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "oauth2.json").write_text(json.dumps({
+        "issuers": [{"iss": ISS, "aud": AUD, "roles": ["Administrator"],
+                     "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]}}]}))
+    args = build_parser().parse_args(["serve", "--config", str(folder), "--host", "127.0.0.1", "--port", "0",
+                                      "--state-dir", str(tmp_path / "state")])
+    instance, plan = build_server(args)
+    await instance.start(plan.host, plan.port, plan.ssl_context)
+    yield instance
+    await instance.close()
+
+
+async def connect(server, authorization: str, hello: bool = True) -> RawClient:
+    return await RawClient.open(server.port, scheme="wss", ssl=insecure(), hello=hello,
+                                additional_headers={"Authorization": authorization})
+
+
+async def test_a_valid_bearer_token_is_admitted_with_the_issuers_roles(server, issuer_key):
+    client = await connect(server, "Bearer " + token(issuer_key))
+    register = (await client.request(3, {0: "Semantic Sampler.Test Register"}))[2]
+    assert (await client.request(5, {0: register, 1: 11, 2: 9}))[0] == 1, "Administrator role from the issuer"
+    await client.close()
+
+
+@pytest.mark.parametrize("claims", [{"iss": "https://evil.example.com/"}, {"aud": "other"},
+                                    {"exp": int(time.time()) - 3600}])
+async def test_bad_tokens_are_refused_with_a_bearer_challenge(server, issuer_key, claims):
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(server, "Bearer " + token(issuer_key, **claims), hello=False)
+    response = refused.value.response
+    assert response.status_code == 401
+    challenges = response.headers.get_all("WWW-Authenticate")
+    assert any(c.startswith('Bearer realm="Plant"') for c in challenges)
+    assert any(c.startswith('Basic realm="Plant"') for c in challenges)
+
+
+async def test_a_token_signed_by_another_key_is_refused(server):
+    forged = token(ECKey.generate_key("P-256", private=True))
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(server, "Bearer " + forged, hello=False)
+    assert refused.value.response.status_code == 401
+
+
+async def test_repeated_failed_logins_from_one_address_are_backed_off_with_retry_after(server):
+    import base64
+
+    bad = "Basic " + base64.b64encode(b"xentara:wrong").decode()
+    statuses = []
+    for _ in range(7):
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(server, bad, hello=False)
+        statuses.append(refused.value.response.status_code)
+    assert statuses[:5] == [401] * 5 and statuses[-1] == 429
+    password = json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"]
+    good = "Basic " + base64.b64encode(f"xentara:{password}".encode()).decode()
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(server, good, hello=False)
+    assert refused.value.response.status_code == 429
+    assert int(refused.value.response.headers["Retry-After"]) > 0
