@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet asyncua uvloop
 	$(BIN)/python benchmarks/run_all.py
+
+lint: $(STAMP)
+	$(BIN)/python -m pip install --quiet ruff mypy
+	$(BIN)/ruff check xentara_ws tests benchmarks examples
+	$(BIN)/mypy --strict xentara_ws
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis

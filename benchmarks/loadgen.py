@@ -19,7 +19,7 @@ from typing import Any
 import cbor2
 
 sys.path.insert(0, os.path.dirname(__file__))
-from servers import LEVEL_UUID, READ_ATTRIBUTES, SETPOINT_UUID, use_uvloop  # noqa: E402
+from servers import LEVEL_UUID, READ_ATTRIBUTES, SETPOINT_UUID, use_uvloop
 
 
 def client_frame(payload: bytes) -> bytes:
@@ -141,9 +141,7 @@ async def closed_loop(port: int, connections: int, duration: float, batch: int =
     if batch == 1:
         frame = read_frame()
     else:
-        frame = client_frame(
-            cbor2.dumps([[0, i, 4, {0: LEVEL_UUID, 1: READ_ATTRIBUTES}] for i in range(batch)])
-        )
+        frame = client_frame(cbor2.dumps([[0, i, 4, {0: LEVEL_UUID, 1: READ_ATTRIBUTES}] for i in range(batch)]))
     latencies: list[float] = []
     stop_at = time.perf_counter() + duration
     warmup_until = time.perf_counter() + min(0.5, duration / 5)
@@ -241,7 +239,7 @@ async def fan_out(port: int, subscribers: int, duration: float) -> dict[str, Any
     await asyncio.sleep(0.2)  # let in-flight events arrive
     elapsed = time.perf_counter() - started
     delivered = sum(c.frames for c in clients) - before
-    close_all(clients + [writer])
+    close_all([*clients, writer])
     return {"deliveries_per_s": delivered / elapsed, "writes_per_s": writes / elapsed}
 
 

@@ -91,8 +91,12 @@ def median_of(runs: list[dict[str, Any]]) -> dict[str, Any]:
 
 def bench_requests(runs: int, duration: float) -> list[dict[str, Any]]:
     rows = []
-    scenarios = [("read, 1 connection", 1, 1), ("read, 10 connections", 10, 1), ("read, 100 connections", 100, 1),
-                 ("pipelined batches of 100, 1 connection", 1, 100)]
+    scenarios = [
+        ("read, 1 connection", 1, 1),
+        ("read, 10 connections", 10, 1),
+        ("read, 100 connections", 100, 1),
+        ("pipelined batches of 100, 1 connection", 1, 100),
+    ]
     for kind in ("ours", "ceiling", "asyncua"):
         for label, connections, batch in scenarios:
             if kind == "asyncua" and batch != 1:
@@ -125,8 +129,15 @@ def bench_fanout(runs: int, duration: float) -> list[dict[str, Any]]:
 
 def _hold(server: ServerProcess, connections: int, subscribe: bool) -> int:
     process = subprocess.Popen(
-        pinned(1, [PYTHON, str(HERE / "loadgen.py"), "idle",
-                   json.dumps({"port": server.port, "connections": connections, "subscribe": subscribe, "hold": 60})]),
+        pinned(
+            1,
+            [
+                PYTHON,
+                str(HERE / "loadgen.py"),
+                "idle",
+                json.dumps({"port": server.port, "connections": connections, "subscribe": subscribe, "hold": 60}),
+            ],
+        ),
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -150,12 +161,16 @@ def bench_memory(connections: int = 1000) -> dict[str, float]:
     per_connection = (idle - base) / connections
     per_subscription = (subscribed - idle) / connections
     print(f"  {per_connection:.1f} KiB per idle connection, {per_subscription:.2f} KiB per subscription", flush=True)
-    return {"base_kib": base, "idle_kib": idle, "subscribed_kib": subscribed,
-            "per_connection_kib": per_connection, "per_subscription_kib": per_subscription}
+    return {
+        "base_kib": base,
+        "idle_kib": idle,
+        "subscribed_kib": subscribed,
+        "per_connection_kib": per_connection,
+        "per_subscription_kib": per_subscription,
+    }
 
 
-def render(requests: list[dict[str, Any]], fanout: list[dict[str, Any]], memory: dict[str, float],
-           command: str) -> str:
+def render(requests: list[dict[str, Any]], fanout: list[dict[str, Any]], memory: dict[str, float], command: str) -> str:
     by = {(r["server"], r["scenario"]): r for r in requests}
     lines = [
         "# Benchmark results",
@@ -176,14 +191,24 @@ def render(requests: list[dict[str, Any]], fanout: list[dict[str, Any]], memory:
             f"| {row['scenario']} | {row['server']} | {row['requests_per_s']:,.0f} | {row['p50_ms']:.2f} | "
             f"{row['p99_ms']:.2f} | {ratio} |"
         )
-    lines += ["", "## Fan-out (one register written in a closed loop, every subscriber gets each change)", "",
-              "| subscribers | deliveries/s | writes/s |", "|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Fan-out (one register written in a closed loop, every subscriber gets each change)",
+        "",
+        "| subscribers | deliveries/s | writes/s |",
+        "|---:|---:|---:|",
+    ]
     for row in fanout:
         lines.append(f"| {row['subscribers']} | {row['deliveries_per_s']:,.0f} | {row['writes_per_s']:,.0f} |")
-    lines += ["", "## Memory (server RSS)", "",
-              f"- per idle connection (0 vs 1000 idle connections): {memory['per_connection_kib']:.1f} KiB",
-              f"- per subscription (1000 connections with one subscription each vs idle): "
-              f"{memory['per_subscription_kib']:.2f} KiB", ""]
+    lines += [
+        "",
+        "## Memory (server RSS)",
+        "",
+        f"- per idle connection (0 vs 1000 idle connections): {memory['per_connection_kib']:.1f} KiB",
+        f"- per subscription (1000 connections with one subscription each vs idle): "
+        f"{memory['per_subscription_kib']:.2f} KiB",
+        "",
+    ]
     ours100 = by.get(("ours", "read, 100 connections"))
     ceiling100 = by.get(("ceiling", "read, 100 connections"))
     peer100 = by.get(("asyncua", "read, 100 connections"))
@@ -193,7 +218,9 @@ def render(requests: list[dict[str, Any]], fanout: list[dict[str, Any]], memory:
     targets = []
     if ours100 and ceiling100:
         ratio = ours100["requests_per_s"] / ceiling100["requests_per_s"]
-        targets.append(f"read at 100 connections {ratio:.2f}x the ceiling (target 0.8x: {'met' if ratio >= 0.8 else 'NOT met'})")
+        targets.append(
+            f"read at 100 connections {ratio:.2f}x the ceiling (target 0.8x: {'met' if ratio >= 0.8 else 'NOT met'})"
+        )
     if ours100 and peer100:
         ratio = ours100["requests_per_s"] / peer100["requests_per_s"]
         targets.append(f"{ratio:.1f}x asyncua (target 8x: {'met' if ratio >= 8 else 'NOT met'})")
@@ -221,8 +248,11 @@ def main() -> None:
     duration = args.duration or (1.0 if args.quick else 3.0)
     command = "make bench" if not (args.quick or args.runs or args.duration) else " ".join(["python", *sys.argv])
     if args.only:
-        part = {"requests": lambda: bench_requests(runs, duration), "fanout": lambda: bench_fanout(runs, duration),
-                "memory": bench_memory}[args.only]
+        part = {
+            "requests": lambda: bench_requests(runs, duration),
+            "fanout": lambda: bench_fanout(runs, duration),
+            "memory": bench_memory,
+        }[args.only]
         print(json.dumps(part(), indent=1))
         return
     print("requests:", flush=True)

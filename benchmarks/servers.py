@@ -33,20 +33,28 @@ def bench_model():  # type: ignore[no-untyped-def]
 
     model = Model(path="benchmark")
     plant = Element(
-        name="Plant", element_uuid=uuid.uuid4(), model_type="@Group", type_name="element group",
+        name="Plant",
+        element_uuid=uuid.uuid4(),
+        model_type="@Group",
+        type_name="element group",
         category=ElementCategory.ELEMENT_GROUP,
     )
     model.root.add_child(plant)
     for name, element_uuid in (("Level", LEVEL_UUID), ("Setpoint", SETPOINT_UUID)):
-        specs = tuple(standard_attribute(a) for a in list(Attribute)[:5]) + (
+        specs = (
+            *(standard_attribute(a) for a in list(Attribute)[:5]),
             standard_attribute(Attribute.UPDATE_TIME),
             standard_attribute(Attribute.CHANGE_TIME),
             standard_attribute(Attribute.QUALITY),
             standard_attribute(Attribute.VALUE, Access.READ_WRITE, DataType.FLOAT_64),
         )
         element = Element(
-            name=name, element_uuid=element_uuid, model_type="@Skill.SignalFlow.Register",
-            type_name="register", category=ElementCategory.DATA_POINT, attributes=specs,
+            name=name,
+            element_uuid=element_uuid,
+            model_type="@Skill.SignalFlow.Register",
+            type_name="register",
+            category=ElementCategory.DATA_POINT,
+            attributes=specs,
         )
         plant.add_child(element)
         element.update(42.5, model.clock())

@@ -13,9 +13,7 @@ def parser(description: str) -> argparse.ArgumentParser:
     result.add_argument("--url", default=DEMO_URL, help=f"WebSocket URL (default {DEMO_URL})")
     result.add_argument("--user", default="demo", help="user for Basic authentication (default demo)")
     result.add_argument("--password", default="demo", help="password (default demo)")
-    result.add_argument(
-        "--ca-file", help="verify the server certificate against this CA file instead of --insecure"
-    )
+    result.add_argument("--ca-file", help="verify the server certificate against this CA file instead of --insecure")
     result.add_argument(
         "--secure",
         action="store_true",

@@ -14,17 +14,14 @@ from xentara_ws.client import connect
 async def main(args: argparse.Namespace) -> int:
     async with connect(args.url, **connect_options(args)) as client:
         values = await client.read(args.element)  # value, quality and change time by default
-        print(
-            f"{args.element} = {values.value!r}  quality={values.quality.name}  changed={values.change_time.isoformat()}"
-        )
+        changed = values.change_time.isoformat()
+        print(f"{args.element} = {values.value!r}  quality={values.quality.name}  changed={changed}")
     return 0
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser(__doc__)
-    options.add_argument(
-        "--element", default="Plant.Tank.Level", help="primary key or UUID (default Plant.Tank.Level)"
-    )
+    options.add_argument("--element", default="Plant.Tank.Level", help="primary key or UUID (default Plant.Tank.Level)")
     return options.parse_args(argv)
 
 

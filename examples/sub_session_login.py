@@ -19,9 +19,7 @@ async def main(args: argparse.Namespace) -> int:
             print(f"login of {args.login_user} refused: {error.message}")
             return 1
         access = await client.check_access(session)
-        print(
-            f"{args.login_user}: read={'yes' if access.read else 'no'} write={'yes' if access.write else 'no'}"
-        )
+        print(f"{args.login_user}: read={'yes' if access.read else 'no'} write={'yes' if access.write else 'no'}")
         if access.write and args.value is not None:
             # Checked against both the connection's and the logged-in person's rights.
             await client.write(args.element, float(args.value), sub_session=session)

@@ -69,5 +69,3 @@ def small_model() -> Model:
     group.add_child(register("Pending", PENDING_UUID, DataType.FLOAT_64, None))
     model.reindex()
     return model
-
-

@@ -18,8 +18,19 @@ from xentara_ws.cli import main
 
 def serve(*argv: str, tmp_path) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "xentara_ws.cli", "serve", "--host", "127.0.0.1", "--port", "0",
-         "--state-dir", str(tmp_path / "state"), *argv],
+        [
+            sys.executable,
+            "-m",
+            "xentara_ws.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--state-dir",
+            str(tmp_path / "state"),
+            *argv,
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -42,8 +53,22 @@ def test_the_demo_prints_its_url_fingerprint_and_credentials_and_stops_cleanly_o
         port = int(lines[0].rsplit(":", 1)[1].split("/")[0])
         from xentara_ws.cli import main as cli
 
-        assert cli(["info", "--url", f"wss://127.0.0.1:{port}/api/ws", "--user", "demo", "--password", "demo",
-                    "--insecure", "--json"]) == 0
+        assert (
+            cli(
+                [
+                    "info",
+                    "--url",
+                    f"wss://127.0.0.1:{port}/api/ws",
+                    "--user",
+                    "demo",
+                    "--password",
+                    "demo",
+                    "--insecure",
+                    "--json",
+                ]
+            )
+            == 0
+        )
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(15) == 0
@@ -81,9 +106,8 @@ def test_broken_security_files_are_refused_naming_the_file(tmp_path, capsys):
 
 
 def test_the_port_comes_from_config_json(tmp_path):
-    from xentara_ws.server.bootstrap import plan
-
     from xentara_ws.cli import build_parser
+    from xentara_ws.server.bootstrap import plan
 
     args = build_parser().parse_args(["serve", "--config", str(SAMPLE_CONFIG)])
     assert plan(args).port == 8080

@@ -31,8 +31,16 @@ def insecure() -> ssl.SSLContext:
 
 def token(key: ECKey, **claims: object) -> str:
     now = int(time.time())
-    body = {"iss": ISS, "aud": AUD, "sub": "alice", "client_id": "hmi", "jti": str(uuid.uuid4()),
-            "iat": now - 5, "exp": now + 300, "scope": "xentara"}
+    body = {
+        "iss": ISS,
+        "aud": AUD,
+        "sub": "alice",
+        "client_id": "hmi",
+        "jti": str(uuid.uuid4()),
+        "iat": now - 5,
+        "exp": now + 300,
+        "scope": "xentara",
+    }
     body.update(claims)
     header = {"alg": "ES256", "typ": "at+jwt"}
     return jws.serialize_compact(header, json.dumps(body).encode(), key, algorithms=["ES256"])
@@ -52,11 +60,23 @@ async def server(tmp_path, issuer_key):
     config = json.loads((folder / "config.json").read_text())
     config["httpServer"]["authentication"] = {"schemes": ["Bearer", "Basic"], "realm": "Plant"}
     (folder / "config.json").write_text(json.dumps(config))
-    (folder / "oauth2.json").write_text(json.dumps({
-        "issuers": [{"iss": ISS, "aud": AUD, "roles": ["Administrator"],
-                     "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]}}]}))
-    args = build_parser().parse_args(["serve", "--config", str(folder), "--host", "127.0.0.1", "--port", "0",
-                                      "--state-dir", str(tmp_path / "state")])
+    (folder / "oauth2.json").write_text(
+        json.dumps(
+            {
+                "issuers": [
+                    {
+                        "iss": ISS,
+                        "aud": AUD,
+                        "roles": ["Administrator"],
+                        "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]},
+                    }
+                ]
+            }
+        )
+    )
+    args = build_parser().parse_args(
+        ["serve", "--config", str(folder), "--host", "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")]
+    )
     instance, plan = build_server(args)
     await instance.start(plan.host, plan.port, plan.ssl_context)
     yield instance
@@ -64,8 +84,9 @@ async def server(tmp_path, issuer_key):
 
 
 async def connect(server, authorization: str, hello: bool = True) -> RawClient:
-    return await RawClient.open(server.port, scheme="wss", ssl=insecure(), hello=hello,
-                                additional_headers={"Authorization": authorization})
+    return await RawClient.open(
+        server.port, scheme="wss", ssl=insecure(), hello=hello, additional_headers={"Authorization": authorization}
+    )
 
 
 async def test_a_valid_bearer_token_is_admitted_with_the_issuers_roles(server, issuer_key):
@@ -75,8 +96,9 @@ async def test_a_valid_bearer_token_is_admitted_with_the_issuers_roles(server, i
     await client.close()
 
 
-@pytest.mark.parametrize("claims", [{"iss": "https://evil.example.com/"}, {"aud": "other"},
-                                    {"exp": int(time.time()) - 3600}])
+@pytest.mark.parametrize(
+    "claims", [{"iss": "https://evil.example.com/"}, {"aud": "other"}, {"exp": int(time.time()) - 3600}]
+)
 async def test_bad_tokens_are_refused_with_a_bearer_challenge(server, issuer_key, claims):
     with pytest.raises(InvalidStatus) as refused:
         await connect(server, "Bearer " + token(issuer_key, **claims), hello=False)

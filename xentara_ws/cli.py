@@ -106,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args))
     except BrokenPipeError:
         # The reader went away (e.g. `| head`): stop quietly, as command-line tools do.
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        sys.stdout = open(os.devnull, "w")
         return 0
 
 

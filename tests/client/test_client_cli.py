@@ -84,19 +84,14 @@ async def test_write_parses_by_data_type(server, capsys):
 
 
 async def test_subscribe_stops_after_count(server, capsys):
-    assert (
-        await cli("subscribe", "Group 1.Data Point 1", "Group 1.Flag", "--count", "2", "--url", url(server))
-        == 0
-    )
+    assert await cli("subscribe", "Group 1.Data Point 1", "Group 1.Flag", "--count", "2", "--url", url(server)) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2
     assert any(line.startswith("Group 1.Data Point 1  value=42.5") for line in lines)
 
 
 async def test_subscribe_json_sees_a_change(server, capsys):
-    task = asyncio.ensure_future(
-        cli("subscribe", "Group 1.Counter", "--count", "2", "--json", "--url", url(server))
-    )
+    task = asyncio.ensure_future(cli("subscribe", "Group 1.Counter", "--count", "2", "--json", "--url", url(server)))
     # Change the value until the subscriber has seen its initial event and one change.
     from xentara_ws.client import connect
 
@@ -124,9 +119,7 @@ async def test_login_prints_access(login_server, capsys):
 
 
 async def test_login_refused_is_one_friendly_line(login_server, capsys):
-    code = await cli(
-        "login", "--login-user", "operator", "--login-password", "nope", "--url", url(login_server)
-    )
+    code = await cli("login", "--login-user", "operator", "--login-password", "nope", "--url", url(login_server))
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "access denied" in err[0]

@@ -62,8 +62,12 @@ async def test_subscribe_changes_prints_live_values(demo, capsys):
 
 
 async def test_sub_session_login_shows_access_and_refuses_a_wrong_password(demo, capsys):
-    assert await run("sub_session_login", "--url", demo, "--login-user", "demo", "--login-password", "demo",
-                     "--value", "33") == 0
+    assert (
+        await run(
+            "sub_session_login", "--url", demo, "--login-user", "demo", "--login-password", "demo", "--value", "33"
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "demo: read=yes write=yes" in out and "wrote 33" in out
     assert await run("sub_session_login", "--url", demo) == 0

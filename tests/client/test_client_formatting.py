@@ -50,19 +50,14 @@ def test_attribute_names_ids_and_uuids():
     custom = uuid.uuid4()
     assert parse_attribute(str(custom)) == custom
     assert parse_attribute("myCustomThing") is None
-    assert parse_category("data-point") is ElementCategory.DATA_POINT and parse_category(
-        "1"
-    ) is ElementCategory(1)
+    assert parse_category("data-point") is ElementCategory.DATA_POINT and parse_category("1") is ElementCategory(1)
 
 
 def test_timestamps_keep_nanoseconds_and_cover_the_extremes():
     stamp = Timestamp.from_ns(1_704_107_471_111_587_983)
     assert stamp == datetime(2024, 1, 1, 11, 11, 11, 111587, tzinfo=UTC)
     assert format_value(stamp) == "2024-01-01T11:11:11.111587983Z"
-    assert (
-        Timestamp.from_ns(TIME_POINT_MIN.ns).year == 1677
-        and Timestamp.from_ns(TIME_POINT_MAX.ns).year == 2262
-    )
+    assert Timestamp.from_ns(TIME_POINT_MIN.ns).year == 1677 and Timestamp.from_ns(TIME_POINT_MAX.ns).year == 2262
     assert Timestamp.from_datetime(stamp).ns == 1_704_107_471_111_587_000
 
 

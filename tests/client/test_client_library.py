@@ -216,9 +216,7 @@ async def test_concurrent_requests_travel_in_one_message(server):
 
 async def test_a_failing_request_does_not_affect_its_batch_neighbours(server):
     async with connect(url(server)) as client:
-        results = await asyncio.gather(
-            client.lookup("Nope"), client.lookup("Group 1.Flag"), return_exceptions=True
-        )
+        results = await asyncio.gather(client.lookup("Nope"), client.lookup("Group 1.Flag"), return_exceptions=True)
     assert isinstance(results[0], XentaraError) and results[0].code is ErrorCode.UNKNOWN_ELEMENT
     assert results[1] == FLAG_UUID
 

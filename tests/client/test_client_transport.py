@@ -121,9 +121,7 @@ async def test_reconnect_restores_subscription_and_sub_session_with_same_ids():
     logins = PasswordLogins()
     first = XentaraServer(small_model(), sub_session_authenticator=logins)
     await first.start("127.0.0.1", port)
-    client = XentaraClient(
-        f"ws://127.0.0.1:{port}/api/ws", initial_backoff=0.05, max_backoff=0.2, request_timeout=5
-    )
+    client = XentaraClient(f"ws://127.0.0.1:{port}/api/ws", initial_backoff=0.05, max_backoff=0.2, request_timeout=5)
     await client.connect()
     second = None
     try:

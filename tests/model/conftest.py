@@ -13,7 +13,7 @@ MODEL_SCHEMA = FIXTURES / "xentara-schemas" / "schema-xentara-model.json"
 SAMPLE_MODEL = FIXTURES / "xentara-sample-config" / "model.json"
 DEMO_SIGNALS = FIXTURES / "models" / "xentara-demo-signals.json"
 WAGO_MODEL = FIXTURES / "models" / "wago-8di8do.json"
-ALL_FIXTURE_MODELS = sorted((FIXTURES / "models").glob("*.json")) + [SAMPLE_MODEL]
+ALL_FIXTURE_MODELS = [*sorted((FIXTURES / "models").glob("*.json")), SAMPLE_MODEL]
 
 # A round epoch instant far from 0, so phase arithmetic is exercised on realistic numbers.
 EPOCH = 1_800_000_000 * 1_000_000_000

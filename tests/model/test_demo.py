@@ -63,9 +63,7 @@ def test_demo_roles_grant_connect_to_everyone_read_to_operators_and_write_to_adm
 
 def test_demo_model_has_every_wave_form_and_writable_registers_of_four_types() -> None:
     model = load_model(DEMO_DIR / "model.json")
-    forms = {
-        next(iter(e.config["waveForm"])) for e in model if e.model_type == "@Skill.SignalGenerator.Signal"
-    }
+    forms = {next(iter(e.config["waveForm"])) for e in model if e.model_type == "@Skill.SignalGenerator.Signal"}
     assert forms == {"@SineWave", "@Pulse", "@Triangle", "@SawTooth", "@Noise"}
     register_types = {e.data_type for e in model if e.model_type == "@Skill.SignalFlow.Register"}
     assert {

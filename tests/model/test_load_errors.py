@@ -113,9 +113,7 @@ def test_bad_uuid_text(tmp_path: Path) -> None:
 def test_child_that_is_not_an_object(tmp_path: Path) -> None:
     data = {"children": [block("@Group", "G", 1, children=["#CoE.Bus:EtherCAT Terminal"])]}
     (line,) = load_broken(tmp_path, data).errors
-    assert (
-        '$.children[0]["@Group"].children[0]' in line and "must be an object" in line and "a string" in line
-    )
+    assert '$.children[0]["@Group"].children[0]' in line and "must be an object" in line and "a string" in line
 
 
 def test_invalid_json_reports_line_and_column(tmp_path: Path) -> None:

@@ -144,9 +144,7 @@ def test_display_name_defaults_to_the_primary_key() -> None:
     displayed = point.read(spec)
     assert displayed in (
         "Signals.Pulse",
-        json.loads(DEMO_SIGNALS.read_text())["children"][0]["@Group"]["children"][0]["@DataPoint"].get(
-            "displayName"
-        ),
+        json.loads(DEMO_SIGNALS.read_text())["children"][0]["@Group"]["children"][0]["@DataPoint"].get("displayName"),
     )
 
 

@@ -46,9 +46,7 @@ def test_first_generate_makes_signals_and_sampler_good_stamped_with_the_tick() -
         assert element.update_time == at(1.0)
 
 
-@pytest.mark.parametrize(
-    ("seconds", "expected"), [(0.0, True), (1.5, True), (2.0, False), (4.5, False), (5.0, True)]
-)
+@pytest.mark.parametrize(("seconds", "expected"), [(0.0, True), (1.5, True), (2.0, False), (4.5, False), (5.0, True)])
 def test_pulse_is_high_for_its_pulse_width_then_low(seconds: float, expected: bool) -> None:
     assert value(sample_at(seconds), "Semantic Sampler.Pulse") is expected
 
@@ -164,9 +162,7 @@ def signal_model(
             "waveForm": form,
         }
     }
-    children: list[Any] = [
-        {"@Skill.SignalGenerator.Sampler": {"name": "Gen", "UUID": uid(1), "children": [signal]}}
-    ]
+    children: list[Any] = [{"@Skill.SignalGenerator.Sampler": {"name": "Gen", "UUID": uid(1), "children": [signal]}}]
     if timer:
         children.append(
             {

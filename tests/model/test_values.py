@@ -28,9 +28,7 @@ def plant(clock: FakeClock) -> Model:
     """Registers of several types, data points over them (both io forms) and over a signal."""
 
     def reg(name: str, n: int, keyword: str, default: Any) -> dict[str, Any]:
-        return {
-            "@Skill.SignalFlow.Register": {"name": name, "UUID": uid(n), "defaultValue": [keyword, default]}
-        }
+        return {"@Skill.SignalFlow.Register": {"name": name, "UUID": uid(n), "defaultValue": [keyword, default]}}
 
     def point(name: str, n: int, io: Any) -> dict[str, Any]:
         return {"@DataPoint": {"name": name, "UUID": uid(n), "io": io, "units": "°C"}}
@@ -85,9 +83,7 @@ def test_registers_start_at_their_default_with_good_quality(clock: FakeClock) ->
     assert register.quality is Quality.GOOD and register.write_time == TIME_POINT_MIN
 
 
-@pytest.mark.parametrize(
-    ("key", "new"), [("Regs.F", 2.25), ("Regs.B", True), ("Regs.I", -5), ("Regs.S", "bye")]
-)
+@pytest.mark.parametrize(("key", "new"), [("Regs.F", 2.25), ("Regs.B", True), ("Regs.I", -5), ("Regs.S", "bye")])
 def test_register_write_stores_value_and_stamps_write_update_and_change_time(
     clock: FakeClock, key: str, new: Any
 ) -> None:

@@ -39,8 +39,11 @@ def test_maximum_time_stamp_round_trips_as_plus_infinity():
 
 @pytest.mark.parametrize(
     ("exponent", "mantissa", "ns"),
-    [(-9, 1704107471111587983, 1704107471111587983), (-6, 1704107471111587, 1704107471111587000),
-     (-3, 1704107471111, 1704107471111000000)],
+    [
+        (-9, 1704107471111587983, 1704107471111587983),
+        (-6, 1704107471111587, 1704107471111587000),
+        (-3, 1704107471111, 1704107471111000000),
+    ],
 )
 def test_time_stamps_in_every_accepted_exponent_decode(exponent, mantissa, ns):
     data = encode(CBORTag(1001, {4: CBORTag(4, [exponent, mantissa])}))
@@ -79,7 +82,7 @@ def test_trailing_bytes_are_refused():
 
 
 def test_duplicate_map_keys_are_refused():
-    with pytest.raises(CBORProfileError, match="[Dd]uplicate"):
+    with pytest.raises(CBORProfileError, match=r"[Dd]uplicate"):
         decode(bytes.fromhex("a200010002"))
 
 
@@ -132,8 +135,10 @@ scalars = (
 )
 values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.integers(min_value=0, max_value=20) | st.text(max_size=5), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5)
+        | st.dictionaries(st.integers(min_value=0, max_value=20) | st.text(max_size=5), children, max_size=5)
+    ),
     max_leaves=30,
 )
 
@@ -152,7 +157,12 @@ def test_random_bytes_decode_or_raise_the_profile_error_only(data):
 
 
 def test_a_failed_decode_leaves_no_state_behind():
-    for bad in (b"\x81" * 100 + b"\x00", b"\x82\x81\x81", bytes.fromhex("a2010201 03".replace(" ", "")), b"\xd8\x1c\x81\x00"):
+    for bad in (
+        b"\x81" * 100 + b"\x00",
+        b"\x82\x81\x81",
+        bytes.fromhex("a2010201 03".replace(" ", "")),
+        b"\xd8\x1c\x81\x00",
+    ):
         with pytest.raises(CBORProfileError):
             decode(bad)
         assert decode(b"\x81" * 31 + b"\x00") is not None

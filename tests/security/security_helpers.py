@@ -29,14 +29,26 @@ def write_json(folder: Path, name: str, document: Any) -> Path:
 
 
 def name(**attrs: str) -> x509.Name:
-    oids = {"C": NameOID.COUNTRY_NAME, "O": NameOID.ORGANIZATION_NAME, "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
-            "CN": NameOID.COMMON_NAME}
+    oids = {
+        "C": NameOID.COUNTRY_NAME,
+        "O": NameOID.ORGANIZATION_NAME,
+        "OU": NameOID.ORGANIZATIONAL_UNIT_NAME,
+        "CN": NameOID.COMMON_NAME,
+    }
     return x509.Name([x509.NameAttribute(oids[k], v) for k, v in attrs.items()])
 
 
-def make_cert(subject: x509.Name, issuer: x509.Name | None = None, issuer_key: Any = None, *,
-              not_before: float = NOW - 86400, not_after: float = NOW + 86400, serial: int = 0x1234ABCD,
-              ca: bool = False, extensions: list[x509.ExtensionType] = ()) -> tuple[x509.Certificate, Any]:
+def make_cert(
+    subject: x509.Name,
+    issuer: x509.Name | None = None,
+    issuer_key: Any = None,
+    *,
+    not_before: float = NOW - 86400,
+    not_after: float = NOW + 86400,
+    serial: int = 0x1234ABCD,
+    ca: bool = False,
+    extensions: list[x509.ExtensionType] = (),
+) -> tuple[x509.Certificate, Any]:
     key = ec.generate_private_key(ec.SECP256R1())
     builder = (
         x509.CertificateBuilder()

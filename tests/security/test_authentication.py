@@ -42,12 +42,22 @@ def test_sample_user_logs_in_with_basic_and_gets_roles(sample_auth: Authenticato
     assert principal == Principal("xentara", frozenset({"Everyone", "Administrator"}), "user")
 
 
-@pytest.mark.parametrize("header", [
-    None, "", basic("xentara", "wrong"), basic("nobody", SAMPLE_PASSWORD), basic("Xentara", SAMPLE_PASSWORD),
-    "Basic !!!notbase64", "Basic " + base64.b64encode(b"no-colon").decode(),
-    "Bearer abc.def.ghi",  # Bearer is not enabled in the sample: same as no credentials
-])
-def test_bad_or_missing_credentials_get_401_with_basic_challenge(sample_auth: Authenticator, header: str | None) -> None:
+@pytest.mark.parametrize(
+    "header",
+    [
+        None,
+        "",
+        basic("xentara", "wrong"),
+        basic("nobody", SAMPLE_PASSWORD),
+        basic("Xentara", SAMPLE_PASSWORD),
+        "Basic !!!notbase64",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Bearer abc.def.ghi",  # Bearer is not enabled in the sample: same as no credentials
+    ],
+)
+def test_bad_or_missing_credentials_get_401_with_basic_challenge(
+    sample_auth: Authenticator, header: str | None
+) -> None:
     with pytest.raises(AuthenticationFailed) as err:
         sample_auth.authenticate_http(header, "10.0.0.1")
     assert err.value.status == 401
@@ -108,8 +118,17 @@ def issuer_key() -> ECKey:
 
 
 def token(key: object, claims: dict | None = None, header: dict | None = None, drop: tuple[str, ...] = ()) -> str:
-    body = {"iss": ISS, "aud": AUD, "sub": "alice", "client_id": "hmi", "jti": str(uuid.uuid4()),
-            "iat": NOW - 10, "exp": NOW + 300, "scope": "com.example:xentara", "groups": ["ops"]}
+    body = {
+        "iss": ISS,
+        "aud": AUD,
+        "sub": "alice",
+        "client_id": "hmi",
+        "jti": str(uuid.uuid4()),
+        "iat": NOW - 10,
+        "exp": NOW + 300,
+        "scope": "com.example:xentara",
+        "groups": ["ops"],
+    }
     body.update(claims or {})
     for k in drop:
         body.pop(k)
@@ -125,13 +144,27 @@ def bearer_auth(tmp_path: Path, issuer_key: ECKey) -> Authenticator:
     (folder / "oauth2" / "keys").mkdir(parents=True)
     (folder / "oauth2" / "keys" / "idp.pem").write_bytes(issuer_key.as_pem(private=False))
     (folder / "config.json").write_text(json.dumps({"httpServer": {"port": 8443}}))
-    (folder / "security.json").write_text(json.dumps({"roles": [
-        {"name": "Operator", "UUID": str(uuid.uuid4())}, {"name": "Viewer", "UUID": str(uuid.uuid4())}]}))
-    (folder / "oauth2.json").write_text(json.dumps({
-        "scope": ["com.example:xentara"],
-        "issuers": [{"iss": ISS, "aud": AUD, "roles": ["Viewer"],
-                     "authorizationClaims": {"groups": {"ops": ["Operator"], "other": ["Nope"]}},
-                     "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]}}]}))
+    (folder / "security.json").write_text(
+        json.dumps(
+            {"roles": [{"name": "Operator", "UUID": str(uuid.uuid4())}, {"name": "Viewer", "UUID": str(uuid.uuid4())}]}
+        )
+    )
+    (folder / "oauth2.json").write_text(
+        json.dumps(
+            {
+                "scope": ["com.example:xentara"],
+                "issuers": [
+                    {
+                        "iss": ISS,
+                        "aud": AUD,
+                        "roles": ["Viewer"],
+                        "authorizationClaims": {"groups": {"ops": ["Operator"], "other": ["Nope"]}},
+                        "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]},
+                    }
+                ],
+            }
+        )
+    )
     return Authenticator(load_configuration(folder, SCHEMAS), clock=Clock())
 
 
@@ -146,19 +179,32 @@ def _refused(auth: Authenticator, jwt: str) -> AuthenticationFailed:
     return err.value
 
 
-@pytest.mark.parametrize("claims,header,drop", [
-    ({"iss": "https://evil.example.com/"}, {}, ()),
-    ({"aud": "someone-else"}, {}, ()),
-    ({"exp": NOW - 61}, {}, ()),
-    ({"nbf": NOW + 61}, {}, ()),
-    ({"iat": NOW + 120}, {}, ()),
-    ({}, {"typ": "JWT"}, ()),
-    ({}, {}, ("exp",)),
-    ({}, {}, ("jti",)),
-], ids=["wrong-issuer", "wrong-audience", "expired", "not-yet-valid", "issued-in-future", "generic-typ",
-        "no-exp", "no-jti"])
-def test_invalid_tokens_get_401_invalid_token(bearer_auth: Authenticator, issuer_key: ECKey,
-                                              claims: dict, header: dict, drop: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    "claims,header,drop",
+    [
+        ({"iss": "https://evil.example.com/"}, {}, ()),
+        ({"aud": "someone-else"}, {}, ()),
+        ({"exp": NOW - 61}, {}, ()),
+        ({"nbf": NOW + 61}, {}, ()),
+        ({"iat": NOW + 120}, {}, ()),
+        ({}, {"typ": "JWT"}, ()),
+        ({}, {}, ("exp",)),
+        ({}, {}, ("jti",)),
+    ],
+    ids=[
+        "wrong-issuer",
+        "wrong-audience",
+        "expired",
+        "not-yet-valid",
+        "issued-in-future",
+        "generic-typ",
+        "no-exp",
+        "no-jti",
+    ],
+)
+def test_invalid_tokens_get_401_invalid_token(
+    bearer_auth: Authenticator, issuer_key: ECKey, claims: dict, header: dict, drop: tuple[str, ...]
+) -> None:
     err = _refused(bearer_auth, token(issuer_key, claims, header, drop))
     assert err.status == 401
     assert err.www_authenticate[0] == 'Bearer realm="Xentara", scope="com.example:xentara", error="invalid_token"'
@@ -166,7 +212,10 @@ def test_invalid_tokens_get_401_invalid_token(bearer_auth: Authenticator, issuer
 
 
 def test_leeway_accepts_small_clock_skew(bearer_auth: Authenticator, issuer_key: ECKey) -> None:
-    assert bearer_auth.authenticate_http("Bearer " + token(issuer_key, {"exp": NOW - 30, "nbf": NOW + 30}), "a").name == "alice"
+    assert (
+        bearer_auth.authenticate_http("Bearer " + token(issuer_key, {"exp": NOW - 30, "nbf": NOW + 30}), "a").name
+        == "alice"
+    )
 
 
 def test_audience_array_containing_ours_is_accepted(bearer_auth: Authenticator, issuer_key: ECKey) -> None:
@@ -183,7 +232,9 @@ def test_bad_signature_is_refused(bearer_auth: Authenticator, issuer_key: ECKey)
     assert _refused(bearer_auth, f"{head}.{body2}.{sig}").status == 401
 
 
-def test_alg_none_and_algorithms_outside_the_allow_list_are_refused(bearer_auth: Authenticator, issuer_key: ECKey) -> None:
+def test_alg_none_and_algorithms_outside_the_allow_list_are_refused(
+    bearer_auth: Authenticator, issuer_key: ECKey
+) -> None:
     head = base64.urlsafe_b64encode(json.dumps({"alg": "none", "typ": "at+jwt"}).encode()).decode().rstrip("=")
     body = token(issuer_key).split(".")[1]
     assert _refused(bearer_auth, f"{head}.{body}.").status == 401
@@ -213,9 +264,20 @@ def test_non_conformance_switches_and_jwks_file(tmp_path: Path) -> None:
     folder = tmp_path / "cfg"
     (folder / "oauth2" / "jwks").mkdir(parents=True)
     (folder / "oauth2" / "jwks" / "idp.json").write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
-    (folder / "oauth2.json").write_text(json.dumps({"issuers": [{
-        "iss": ISS, "aud": AUD, "verification": {"jwks": "idp.json"},
-        "nonConformance": {"allowGenericJwt": True, "allowMissingTyp": True, "allowMissingJti": True}}]}))
+    (folder / "oauth2.json").write_text(
+        json.dumps(
+            {
+                "issuers": [
+                    {
+                        "iss": ISS,
+                        "aud": AUD,
+                        "verification": {"jwks": "idp.json"},
+                        "nonConformance": {"allowGenericJwt": True, "allowMissingTyp": True, "allowMissingJti": True},
+                    }
+                ]
+            }
+        )
+    )
     auth = Authenticator(load_configuration(folder, SCHEMAS), clock=Clock())
     assert auth.authenticate_token(token(key, header={"typ": "JWT", "kid": "k1"}, drop=("jti",))).roles == {"Everyone"}
     assert auth.authenticate_token(token(key, header={"typ": None, "kid": "k1"})).kind == "token"
@@ -238,7 +300,9 @@ def test_certificate_sub_session_login(tmp_path: Path) -> None:
         auth.authenticate_certificate(b"garbage")
 
 
-def test_unknown_user_still_costs_a_hash_verification(sample_auth: Authenticator, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_user_still_costs_a_hash_verification(
+    sample_auth: Authenticator, monkeypatch: pytest.MonkeyPatch
+) -> None:
     calls: list[str] = []
     monkeypatch.setattr("xentara_ws.security.authentication.dummy_verify", calls.append)
     with pytest.raises(AuthenticationFailed):
@@ -260,15 +324,24 @@ def test_other_key_types_verify_with_the_default_allow_list(tmp_path: Path, kind
     from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
     from joserfc.jwk import import_key
 
-    private = {"rsa": lambda: rsa.generate_private_key(65537, 2048), "ed25519": ed25519.Ed25519PrivateKey.generate,
-               "p384": lambda: ec.generate_private_key(ec.SECP384R1())}[kind]()
+    private = {
+        "rsa": lambda: rsa.generate_private_key(65537, 2048),
+        "ed25519": ed25519.Ed25519PrivateKey.generate,
+        "p384": lambda: ec.generate_private_key(ec.SECP384R1()),
+    }[kind]()
     folder = tmp_path / "cfg"
     folder.mkdir()
-    (folder / "idp.pem").write_bytes(private.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    (folder / "oauth2.json").write_text(json.dumps({"issuers": [
-        {"iss": ISS, "aud": AUD, "verification": {"publicKeyPath": "idp.pem"}}]}))
+    (folder / "idp.pem").write_bytes(
+        private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    (folder / "oauth2.json").write_text(
+        json.dumps({"issuers": [{"iss": ISS, "aud": AUD, "verification": {"publicKeyPath": "idp.pem"}}]})
+    )
     auth = Authenticator(load_configuration(folder, SCHEMAS), clock=Clock())
-    signing = import_key(private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()), {"rsa": "RSA", "ed25519": "OKP", "p384": "EC"}[kind])
+    signing = import_key(
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ),
+        {"rsa": "RSA", "ed25519": "OKP", "p384": "EC"}[kind],
+    )
     assert auth.authenticate_token(token(signing, header={"alg": alg})).name == "alice"

@@ -19,16 +19,23 @@ OPERATOR = Principal("op", frozenset({"Everyone", "Operator"}), "user")
 
 
 def element(name: str, parent: Element | None = None, acl: Any = None, *, root: bool = False) -> Element:
-    e = Element(name=name, element_uuid=uuid.uuid4(), model_type="@Group", type_name="group",
-                category=ElementCategory.ROOT_ELEMENT if root else ElementCategory.ELEMENT_GROUP, acl=acl)
+    e = Element(
+        name=name,
+        element_uuid=uuid.uuid4(),
+        model_type="@Group",
+        type_name="group",
+        category=ElementCategory.ROOT_ELEMENT if root else ElementCategory.ELEMENT_GROUP,
+        acl=acl,
+    )
     if parent is not None:
         parent.add_child(e)
     return e
 
 
 def access(config_dir, security: dict) -> AccessControl:
-    security.setdefault("roles", [{"name": "Administrator", "UUID": str(uuid.uuid4())},
-                                  {"name": "Operator", "UUID": str(uuid.uuid4())}])
+    security.setdefault(
+        "roles", [{"name": "Administrator", "UUID": str(uuid.uuid4())}, {"name": "Operator", "UUID": str(uuid.uuid4())}]
+    )
     return AccessControl(load_configuration(config_dir(security=security), SCHEMAS))
 
 
@@ -43,8 +50,15 @@ def test_vendor_sample_everyone_connects_only_admin_reads_and_writes() -> None:
 
 
 def test_default_acl_lets_everyone_connect_and_read_but_not_write(config_dir) -> None:
-    ac = access(config_dir, {"entitlements": [{"name": "monitor", "UUID": str(uuid.uuid4()), "default": "allow"},
-                                              {"name": "control", "UUID": str(uuid.uuid4())}]})
+    ac = access(
+        config_dir,
+        {
+            "entitlements": [
+                {"name": "monitor", "UUID": str(uuid.uuid4()), "default": "allow"},
+                {"name": "control", "UUID": str(uuid.uuid4())},
+            ]
+        },
+    )
     leaf = element("x", element("", root=True))
     assert ac.can_connect(EVERYONE) and ac.can_read(EVERYONE, leaf)
     assert not ac.can_write(EVERYONE, leaf)
@@ -64,8 +78,11 @@ def test_element_acl_allow_applies_to_element_and_its_children_only(config_dir) 
 def test_more_specific_deny_overrides_inherited_allow_but_allow_for_another_role_wins(config_dir) -> None:
     ac = access(config_dir, {"ACL": {"entries": [{"role": "Everyone", "allow": ["write"]}]}})
     root = element("", root=True)
-    restricted = element("Restricted", root, {"entries": [{"role": "Everyone", "deny": ["write"]},
-                                                          {"role": "Administrator", "allow": ["write"]}]})
+    restricted = element(
+        "Restricted",
+        root,
+        {"entries": [{"role": "Everyone", "deny": ["write"]}, {"role": "Administrator", "allow": ["write"]}]},
+    )
     below = element("Below", restricted)
     free = element("Free", root)
     assert ac.can_write(EVERYONE, free)
@@ -94,8 +111,15 @@ def test_model_root_acl_sits_between_elements_and_global(config_dir) -> None:
 
 
 def test_unknown_roles_and_entitlements_in_acls_are_ignored(config_dir) -> None:
-    ac = access(config_dir, {"ACL": {"inherit": False, "entries": [
-        {"role": "Ghost", "allow": ["read"]}, {"role": "Everyone", "allow": ["fly", "read"]}]}})
+    ac = access(
+        config_dir,
+        {
+            "ACL": {
+                "inherit": False,
+                "entries": [{"role": "Ghost", "allow": ["read"]}, {"role": "Everyone", "allow": ["fly", "read"]}],
+            }
+        },
+    )
     leaf = element("x", element("", root=True))
     assert ac.can_read(EVERYONE, leaf)
     assert not ac.allowed(Principal("g", frozenset({"Everyone", "Ghost"}), "token"), "fly", leaf)

@@ -21,24 +21,36 @@ ROOT_DN = "C=DE,O=Example,CN=Example Root"
 
 @pytest.fixture(scope="module")
 def pki() -> dict[str, Any]:
-    root, root_key = make_cert(name(C="DE", O="Example", CN="Example Root"), ca=True,
-                               not_before=NOW - 10 * 86400, not_after=NOW + 3650 * 86400)
-    client, _ = make_cert(name(C="DE", O="Example", OU="Plant 1", CN="hmi-7"), root.subject, root_key,
-                          serial=0x0A1B2C3D4E)
+    root, root_key = make_cert(
+        name(C="DE", O="Example", CN="Example Root"), ca=True, not_before=NOW - 10 * 86400, not_after=NOW + 3650 * 86400
+    )
+    client, _ = make_cert(
+        name(C="DE", O="Example", OU="Plant 1", CN="hmi-7"), root.subject, root_key, serial=0x0A1B2C3D4E
+    )
     rogue_root, rogue_key = make_cert(name(C="DE", O="Example", CN="Example Root"), ca=True)
-    forged, _ = make_cert(name(C="DE", O="Example", OU="Plant 1", CN="hmi-7"), rogue_root.subject, rogue_key,
-                          serial=0x0A1B2C3D4E)
+    forged, _ = make_cert(
+        name(C="DE", O="Example", OU="Plant 1", CN="hmi-7"), rogue_root.subject, rogue_key, serial=0x0A1B2C3D4E
+    )
     return {"root": root, "client": client, "forged": forged}
 
 
-def authenticator(tmp_path: Path, pki: dict[str, Any], rules: list[dict], with_root: bool = True) -> CertificateAuthenticator:
+def authenticator(
+    tmp_path: Path, pki: dict[str, Any], rules: list[dict], with_root: bool = True
+) -> CertificateAuthenticator:
     folder = tmp_path / "cfg"
     (folder / "certs").mkdir(parents=True, exist_ok=True)
     (folder / "certs" / "root.pem").write_bytes(pem(pki["root"]))
     (folder / "certs" / "hmi.pem").write_bytes(pem(pki["client"]))
-    (folder / "security.json").write_text(json.dumps({"roles": [
-        {"name": "Maintenance", "UUID": "6a0ff5c8-0d36-4d33-9a59-3b4c1f7b0a01"},
-        {"name": "Operator", "UUID": "6a0ff5c8-0d36-4d33-9a59-3b4c1f7b0a02"}]}))
+    (folder / "security.json").write_text(
+        json.dumps(
+            {
+                "roles": [
+                    {"name": "Maintenance", "UUID": "6a0ff5c8-0d36-4d33-9a59-3b4c1f7b0a01"},
+                    {"name": "Operator", "UUID": "6a0ff5c8-0d36-4d33-9a59-3b4c1f7b0a02"},
+                ]
+            }
+        )
+    )
     doc: dict[str, Any] = {"rules": rules}
     if with_root:
         doc["rootCertificates"] = [{"issuer": ROOT_DN, "certificatePath": "root.pem"}]
@@ -48,36 +60,52 @@ def authenticator(tmp_path: Path, pki: dict[str, Any], rules: list[dict], with_r
 
 
 def spki_hash(cert: x509.Certificate, algo: Any) -> str:
-    return algo(cert.public_key().public_bytes(serialization.Encoding.DER,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)).hexdigest()
+    return algo(
+        cert.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    ).hexdigest()
 
 
 def colon_pairs(hexstr: str) -> str:
-    return ":".join(hexstr[i:i + 2] for i in range(0, len(hexstr), 2)).upper()
+    return ":".join(hexstr[i : i + 2] for i in range(0, len(hexstr), 2)).upper()
 
 
 def test_trust_rule_with_subject_prefix_gives_roles(tmp_path: Path, pki: dict[str, Any]) -> None:
-    auth = authenticator(tmp_path, pki, [{"issuer": ROOT_DN, "subjectPrefix": "C=DE, O=Example, OU=Plant 1",
-                                          "roles": ["Maintenance"]}])
+    auth = authenticator(
+        tmp_path, pki, [{"issuer": ROOT_DN, "subjectPrefix": "C=DE, O=Example, OU=Plant 1", "roles": ["Maintenance"]}]
+    )
     match = auth.authenticate(der(pki["client"]))
     assert match.name == "hmi-7" and match.roles == {"Everyone", "Maintenance"}
 
 
-@pytest.mark.parametrize("member,good,bad", [
-    ("subject", "c=de,o=example,ou=plant 1,cn=HMI-7", "C=DE,O=Example,OU=Plant 1,CN=hmi-8"),
-    ("subjectPrefix", "C=DE,O=Example", "C=DE,O=Other"),
-    ("serialNumber", "0a1b2c3d4e", "0a1b2c3d4f"),
-    ("SKI", "<ski>", "00" * 20),
-    ("publicKeySHA256", "<pk256>", "ab" * 32),
-    ("publicKeySHA1", "<pk1>", "ab" * 20),
-])
-def test_each_trust_rule_member_must_match(tmp_path: Path, pki: dict[str, Any], member: str, good: str, bad: str) -> None:
+@pytest.mark.parametrize(
+    "member,good,bad",
+    [
+        ("subject", "c=de,o=example,ou=plant 1,cn=HMI-7", "C=DE,O=Example,OU=Plant 1,CN=hmi-8"),
+        ("subjectPrefix", "C=DE,O=Example", "C=DE,O=Other"),
+        ("serialNumber", "0a1b2c3d4e", "0a1b2c3d4f"),
+        ("SKI", "<ski>", "00" * 20),
+        ("publicKeySHA256", "<pk256>", "ab" * 32),
+        ("publicKeySHA1", "<pk1>", "ab" * 20),
+    ],
+)
+def test_each_trust_rule_member_must_match(
+    tmp_path: Path, pki: dict[str, Any], member: str, good: str, bad: str
+) -> None:
     client = pki["client"]
     ski = client.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest.hex()
-    subst = {"<ski>": " ".join(ski[i:i + 2] for i in range(0, len(ski), 2)),
-             "<pk256>": colon_pairs(spki_hash(client, hashlib.sha256)), "<pk1>": spki_hash(client, hashlib.sha1)}
-    auth = authenticator(tmp_path, pki, [{"issuer": ROOT_DN, member: subst.get(good, good), "roles": ["Operator"]},
-                                         {"issuer": ROOT_DN, member: bad, "roles": ["Maintenance"]}])
+    subst = {
+        "<ski>": " ".join(ski[i : i + 2] for i in range(0, len(ski), 2)),
+        "<pk256>": colon_pairs(spki_hash(client, hashlib.sha256)),
+        "<pk1>": spki_hash(client, hashlib.sha1),
+    }
+    auth = authenticator(
+        tmp_path,
+        pki,
+        [
+            {"issuer": ROOT_DN, member: subst.get(good, good), "roles": ["Operator"]},
+            {"issuer": ROOT_DN, member: bad, "roles": ["Maintenance"]},
+        ],
+    )
     assert auth.authenticate(der(client)).roles == {"Everyone", "Operator"}
 
 
@@ -92,7 +120,7 @@ def test_trust_rule_needs_a_trusted_root(tmp_path: Path, pki: dict[str, Any]) ->
 
 def test_wrong_issuer_does_not_match(tmp_path: Path, pki: dict[str, Any]) -> None:
     auth = authenticator(tmp_path, pki, [{"issuer": "C=DE,O=Example,CN=Other CA"}])
-    with pytest.raises(CertificateError, match="no client-certs.json rule matches"):
+    with pytest.raises(CertificateError, match=r"no client-certs\.json rule matches"):
         auth.authenticate(der(pki["client"]))
 
 
@@ -100,7 +128,9 @@ def test_wrong_issuer_does_not_match(tmp_path: Path, pki: dict[str, Any]) -> Non
 def test_fingerprint_rule_in_every_written_form(tmp_path: Path, pki: dict[str, Any], form: str) -> None:
     self_signed, _ = make_cert(name(CN="lab laptop"))
     raw = (hashlib.sha256 if form.endswith("256") else hashlib.sha1)(der(self_signed)).hexdigest()
-    written = {"plain": raw, "colon": colon_pairs(raw), "space": colon_pairs(raw).replace(":", " ")}[form[:-3] if form.endswith("256") else form[:-1]]
+    written = {"plain": raw, "colon": colon_pairs(raw), "space": colon_pairs(raw).replace(":", " ")}[
+        form[:-3] if form.endswith("256") else form[:-1]
+    ]
     auth = authenticator(tmp_path, pki, [{"fingerprint": written, "roles": ["Operator"]}])
     assert auth.authenticate(der(self_signed)).roles == {"Everyone", "Operator"}
     with pytest.raises(CertificateError):
@@ -115,8 +145,11 @@ def test_certificate_path_rule_matches_exactly_that_certificate(tmp_path: Path, 
 
 
 def test_roles_of_all_matching_rules_are_combined(tmp_path: Path, pki: dict[str, Any]) -> None:
-    auth = authenticator(tmp_path, pki, [{"certificatePath": "hmi.pem", "roles": ["Maintenance"]},
-                                         {"issuer": ROOT_DN, "roles": ["Operator"]}])
+    auth = authenticator(
+        tmp_path,
+        pki,
+        [{"certificatePath": "hmi.pem", "roles": ["Maintenance"]}, {"issuer": ROOT_DN, "roles": ["Operator"]}],
+    )
     assert auth.authenticate(der(pki["client"])).roles == {"Everyone", "Maintenance", "Operator"}
 
 

@@ -98,8 +98,9 @@ def test_undefined_role_of_a_user_is_ignored_with_a_warning(config_dir) -> None:
 
 
 def test_tls_paths_resolve_against_certs_and_private_folders(config_dir) -> None:
-    folder = config_dir(security={"TLS": {"serverCertificate": {"certificatePath": "srv.pem",
-                                                                "privateKeyPath": "srv.key"}}})
+    folder = config_dir(
+        security={"TLS": {"serverCertificate": {"certificatePath": "srv.pem", "privateKeyPath": "srv.key"}}}
+    )
     (folder / "certs").mkdir()
     (folder / "private").mkdir()
     (folder / "certs" / "srv.pem").write_text("x")
@@ -111,8 +112,13 @@ def test_tls_paths_resolve_against_certs_and_private_folders(config_dir) -> None
 
 
 def test_missing_tls_file_is_a_configuration_error(config_dir) -> None:
-    folder = config_dir(security={"TLS": {"serverCertificate": {"certificatePath": "/nonexistent/a.pem",
-                                                                "privateKeyPath": "/nonexistent/a.key"}}})
+    folder = config_dir(
+        security={
+            "TLS": {
+                "serverCertificate": {"certificatePath": "/nonexistent/a.pem", "privateKeyPath": "/nonexistent/a.key"}
+            }
+        }
+    )
     with pytest.raises(ConfigurationError) as err:
         load_configuration(folder)
     assert "security.json: $.TLS.serverCertificate.certificatePath: file not found" in str(err.value)

@@ -24,14 +24,18 @@ def test_vendor_sample_sha512_crypt_hash_verifies_with_sample_password() -> None
     assert not verify_password("", hashed)
 
 
-@pytest.mark.parametrize("hashed", [
-    sha512_crypt.hash("s3cret"),
-    sha512_crypt.using(rounds=10000).hash("s3cret"),
-    sha256_crypt.hash("s3cret"),
-    sha256_crypt.using(rounds=6000).hash("s3cret"),
-    hash_password("s3cret"),
-    hash_password("s3cret", "sha512_crypt"),
-], ids=["sha512", "sha512-rounds", "sha256", "sha256-rounds", "argon2id", "tool-default"])
+@pytest.mark.parametrize(
+    "hashed",
+    [
+        sha512_crypt.hash("s3cret"),
+        sha512_crypt.using(rounds=10000).hash("s3cret"),
+        sha256_crypt.hash("s3cret"),
+        sha256_crypt.using(rounds=6000).hash("s3cret"),
+        hash_password("s3cret"),
+        hash_password("s3cret", "sha512_crypt"),
+    ],
+    ids=["sha512", "sha512-rounds", "sha256", "sha256-rounds", "argon2id", "tool-default"],
+)
 def test_supported_hashes_verify_right_password_only(hashed: str) -> None:
     assert verify_password("s3cret", hashed)
     assert not verify_password("s3cret ", hashed)

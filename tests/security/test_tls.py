@@ -38,8 +38,9 @@ def test_configured_default_certificate_is_used(tmp_path: Path) -> None:
     (folder / "certs").mkdir(parents=True)
     (folder / "private").mkdir()
     (folder / "certs" / "xentara.pem").write_bytes(pem(cert))
-    (folder / "private" / "xentara.key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (folder / "private" / "xentara.key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     _, fingerprint, self_signed = server_ssl_context(load_configuration(folder), tmp_path / "state")
     assert not self_signed
     assert fingerprint == hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()

@@ -239,8 +239,14 @@ async def test_sub_session_login_without_security_configuration_is_32102(client)
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {0: {0: "user"}}, {0: CBORTag(121, {0: 5})}, {0: CBORTag(122, {0: "not DER"})}, {0: CBORTag(123, {0: "user"})},
-     {0: CBORTag(123, {0: "user", 1: "pw"}), 1: NIL_UUID}],
+    [
+        {},
+        {0: {0: "user"}},
+        {0: CBORTag(121, {0: 5})},
+        {0: CBORTag(122, {0: "not DER"})},
+        {0: CBORTag(123, {0: "user"})},
+        {0: CBORTag(123, {0: "user", 1: "pw"}), 1: NIL_UUID},
+    ],
 )
 async def test_create_sub_session_parameter_errors(client, params):
     assert error_code(await client.request(12, params)) == -32602

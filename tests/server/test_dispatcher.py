@@ -46,9 +46,7 @@ def test_appendix_b_error_reply_is_byte_exact():
     dispatcher = make_dispatcher()
     session = hello(dispatcher)
     reply = dispatcher.handle_bytes(session, encode([[0, 67, 2, {0: REGISTER_UUID, 1: [0, 83]}]]))
-    assert reply.hex() == (
-        "8183021843a200397f5901781c696e76616c6964206d6574612064617461206964656e746966696572"
-    )
+    assert reply.hex() == ("8183021843a200397f5901781c696e76616c6964206d6574612064617461206964656e746966696572")
 
 
 def test_appendix_b_write_true_request_is_understood():
@@ -64,7 +62,9 @@ def test_appendix_b_write_true_request_is_understood():
 def test_appendix_b_unsubscribe_request_decodes_and_reports_an_unknown_subscription():
     dispatcher = make_dispatcher()
     session = hello(dispatcher)
-    reply = decode(dispatcher.handle_bytes(session, bytes.fromhex("8184000307a100d825501dc77af85bce42f59fb9ea35544fc967")))
+    reply = decode(
+        dispatcher.handle_bytes(session, bytes.fromhex("8184000307a100d825501dc77af85bce42f59fb9ea35544fc967"))
+    )
     assert reply[0][:2] == [2, 3] and reply[0][2][0] == -32110
 
 
@@ -206,8 +206,13 @@ def test_an_exception_inside_a_handler_becomes_32603_for_that_packet_only(caplog
 
 
 cbor_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**64), 2**64 - 1) | st.floats() | st.text(max_size=10)
-    | st.binary(max_size=10) | st.uuids(),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**64), 2**64 - 1)
+    | st.floats()
+    | st.text(max_size=10)
+    | st.binary(max_size=10)
+    | st.uuids(),
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.integers(0, 5), children, max_size=4),
     max_leaves=25,
 )
@@ -215,8 +220,9 @@ packets = st.lists(
     st.one_of(
         cbor_values,
         st.tuples(st.just(0), st.integers(-5, 2**32), st.integers(-2, 20), cbor_values).map(list),
-        st.tuples(st.just(0), st.integers(0, 10), st.integers(0, 15), st.dictionaries(st.integers(0, 4), cbor_values))
-        .map(list),
+        st.tuples(
+            st.just(0), st.integers(0, 10), st.integers(0, 15), st.dictionaries(st.integers(0, 4), cbor_values)
+        ).map(list),
     ),
     max_size=6,
 )

@@ -87,7 +87,9 @@ def test_maximum_update_rate_coalesces_to_the_latest_value_at_the_end_of_the_win
     assert events_of(scheduler.collect())[0][2][2] == {11: CBORTag(121, 3.0)}
     clock.now += 500 * MS
     register.update(4.0, TimePoint(clock.now))
-    assert events_of(scheduler.collect())[0][2][2] == {11: CBORTag(121, 4.0)}, "a change after a quiet window goes at once"
+    assert events_of(scheduler.collect())[0][2][2] == {11: CBORTag(121, 4.0)}, (
+        "a change after a quiet window goes at once"
+    )
 
 
 def test_minimum_update_rate_resends_current_values_when_nothing_was_sent():
@@ -311,7 +313,7 @@ async def test_a_stalled_client_is_disconnected_with_bounded_memory_and_others_a
             peak_pending = max(peak_pending, len(stalled_session.events._pending))
             try:
                 delivered += len(await bystander.next_events(timeout=0.001))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         assert stalled_session.closed, "the stalled client was not disconnected"
         assert peak_pending <= 500, "pending events are bounded by the subscribed elements"

@@ -39,9 +39,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     _add(subparsers, "info", "show the server's version, model file and operational stage", _info)
 
     browse = _add(subparsers, "browse", "show the model tree", _browse)
-    browse.add_argument(
-        "key", nargs="?", metavar="KEY", help="start element (primary key or UUID; default: the root)"
-    )
+    browse.add_argument("key", nargs="?", metavar="KEY", help="start element (primary key or UUID; default: the root)")
     browse.add_argument("--depth", type=int, metavar="N", help="levels to show (default: all)")
     browse.add_argument(
         "--category",
@@ -66,9 +64,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     write = _add(subparsers, "write", "write one attribute of an element", _write)
     write.add_argument("key", metavar="KEY_OR_UUID")
     write.add_argument("attribute", metavar="ATTR", help="attribute name or id, usually value")
-    write.add_argument(
-        "value", metavar="VALUE", help="parsed by the attribute's data type (true, 42, 2.5, text)"
-    )
+    write.add_argument("value", metavar="VALUE", help="parsed by the attribute's data type (true, 42, 2.5, text)")
     write.add_argument("--sub-session", type=uuid.UUID, metavar="UUID", help=argparse.SUPPRESS)
 
     subscribe = _add(subparsers, "subscribe", "show live values until Ctrl-C", _subscribe)
@@ -81,20 +77,12 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
         help="attribute to watch (default: value quality changeTime); repeatable",
     )
     subscribe.add_argument("--count", type=int, metavar="N", help="stop after N updates")
-    subscribe.add_argument(
-        "--max-rate", type=int, metavar="MS", help="at most one update per element every MS ms"
-    )
-    subscribe.add_argument(
-        "--min-rate", type=int, metavar="MS", help="heartbeat: an update at least every MS ms"
-    )
+    subscribe.add_argument("--max-rate", type=int, metavar="MS", help="at most one update per element every MS ms")
+    subscribe.add_argument("--min-rate", type=int, metavar="MS", help="heartbeat: an update at least every MS ms")
 
-    login = _add(
-        subparsers, "login", "log a user in on a sub-session and show their read/write access", _login
-    )
+    login = _add(subparsers, "login", "log a user in on a sub-session and show their read/write access", _login)
     login.add_argument("--login-user", metavar="NAME", help="the person to log in")
-    login.add_argument(
-        "--login-password", metavar="PASSWORD", help="their password (or XENTARA_LOGIN_PASSWORD)"
-    )
+    login.add_argument("--login-password", metavar="PASSWORD", help="their password (or XENTARA_LOGIN_PASSWORD)")
     login.add_argument("--login-token", metavar="TOKEN", help="log in with an OAuth 2.0 token instead")
 
 
@@ -107,22 +95,16 @@ def _category_argument(text: str) -> ElementCategory:
 
 def _add(subparsers: Any, name: str, help_text: str, action: Action) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument(
-        "--url", default=os.environ.get("XENTARA_URL", DEFAULT_URL), help=f"default {DEFAULT_URL}"
-    )
+    parser.add_argument("--url", default=os.environ.get("XENTARA_URL", DEFAULT_URL), help=f"default {DEFAULT_URL}")
     parser.add_argument("--user", default=None, help="user for Basic authentication (or XENTARA_USER)")
     parser.add_argument("--password", default=None, help="password (or XENTARA_PASSWORD)")
-    parser.add_argument(
-        "--token", default=None, help="Bearer token instead of user/password (or XENTARA_TOKEN)"
-    )
+    parser.add_argument("--token", default=None, help="Bearer token instead of user/password (or XENTARA_TOKEN)")
     parser.add_argument("--insecure", action="store_true", help="do not verify the server's TLS certificate")
     parser.add_argument("--ca-file", metavar="FILE", help="trust the CA certificate(s) in this PEM file")
     parser.add_argument(
         "--fingerprint", metavar="SHA256", help="trust only a certificate with this SHA-256 fingerprint"
     )
-    parser.add_argument(
-        "--timeout", type=float, default=10.0, metavar="SECONDS", help="connect/request timeout"
-    )
+    parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="connect/request timeout")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.set_defaults(handler=lambda args: run(action, args))
     return parser
@@ -176,11 +158,19 @@ def explain_connection_failure(error: ConnectionFailed, args: argparse.Namespace
     if error.kind == "refused":
         return f"connection refused by {url}: is the server running? Start it with `xentara-ws serve` or check --url"
     if error.kind == "tls":
-        return f"TLS failure talking to {url} ({error}): pass --ca-file FILE to trust its certificate, or --insecure for a test server"
+        return (
+            f"TLS failure talking to {url} ({error}): pass --ca-file FILE to trust its certificate, "
+            "or --insecure for a test server"
+        )
     if error.kind == "unauthorized":
-        return "the server rejected the credentials (HTTP 401): check --user/--password (or XENTARA_USER/XENTARA_PASSWORD)"
+        return (
+            "the server rejected the credentials (HTTP 401): check --user/--password (or XENTARA_USER/XENTARA_PASSWORD)"
+        )
     if error.kind == "forbidden":
-        return "the server refused the connection (HTTP 403): the user lacks the websocket.connect entitlement; check the user's roles"
+        return (
+            "the server refused the connection (HTTP 403): the user lacks the websocket.connect entitlement; "
+            "check the user's roles"
+        )
     if error.kind == "not_found":
         return f"no WebSocket API at {url} (HTTP 404): the path is /api/ws, check --url"
     if error.kind == "timeout":
@@ -193,13 +183,9 @@ def explain_error(error: XentaraError, args: argparse.Namespace) -> str:
     if error.code == ErrorCode.UNKNOWN_ELEMENT:
         return f"unknown element {key!r}: list the elements with `xentara-ws browse`"
     if error.code == ErrorCode.ACCESS_DENIED:
-        return (
-            f"access denied ({error.message}): check the user's roles, or log in with a user that may do this"
-        )
+        return f"access denied ({error.message}): check the user's roles, or log in with a user that may do this"
     if error.code == ErrorCode.MISSING_ATTRIBUTE:
-        return (
-            f"{error.message}: list the element's attributes with `xentara-ws read {key} --json` or meta data"
-        )
+        return f"{error.message}: list the element's attributes with `xentara-ws read {key} --json` or meta data"
     name = error.code.name.lower().replace("_", " ") if isinstance(error.code, ErrorCode) else "error"
     return f"the server answered {int(error.code)} ({name}): {error.message}"
 
@@ -242,18 +228,13 @@ async def _browse(client: XentaraClient, args: argparse.Namespace, out: TextIO) 
     if args.json:
         _emit_json(
             out,
-            [
-                {"primary_key": e.primary_key, "uuid": str(e.uuid), "category": json_value(e.category)}
-                for e in elements
-            ],
+            [{"primary_key": e.primary_key, "uuid": str(e.uuid), "category": json_value(e.category)} for e in elements],
         )
         return 0
     for element in elements:
         parts = split_primary_key(element.primary_key)
         indent = "  " * max(0, len(parts) - 1 - base_level)
-        category = (
-            element.category.text if isinstance(element.category, ElementCategory) else str(element.category)
-        )
+        category = element.category.text if isinstance(element.category, ElementCategory) else str(element.category)
         out.write(f"{indent}{parts[-1] if parts else element.primary_key}  ({category})  {element.uuid}\n")
     if not elements:
         out.write("(no elements)\n")
@@ -328,7 +309,7 @@ async def _write(client: XentaraClient, args: argparse.Namespace, out: TextIO) -
 
 async def _subscribe(client: XentaraClient, args: argparse.Namespace, out: TextIO) -> int:
     uuids = [await client.resolve(key) for key in args.keys]
-    names = dict(zip(uuids, args.keys))
+    names = dict(zip(uuids, args.keys, strict=False))
     labels = await _resolve_attributes(client, uuids[0], args.attributes or _DEFAULT_ATTRIBUTES)
     subscription = await client.subscribe(
         uuids, [key for _, key in labels], max_update_rate=args.max_rate, min_update_rate=args.min_rate
@@ -378,12 +359,12 @@ def _table(
     lines = [header]
     for element in order:
         values = rows.get(element, Values())
-        lines.append(
-            [names[element]] + [format_value(values.get(key)) if key in values else "" for _, key in labels]
-        )
+        cells = [format_value(values.get(key)) if key in values else "" for _, key in labels]
+        lines.append([names[element], *cells])
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     out.writelines(
-        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() + "\n" for line in lines
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)).rstrip() + "\n"
+        for line in lines
     )
     out.write("(Ctrl-C to stop)\n")
 
@@ -394,15 +375,9 @@ async def _login(client: XentaraClient, args: argparse.Namespace, out: TextIO) -
         who = "token"
     else:
         user = args.login_user or os.environ.get("XENTARA_LOGIN_USER")
-        password = (
-            args.login_password
-            if args.login_password is not None
-            else os.environ.get("XENTARA_LOGIN_PASSWORD")
-        )
+        password = args.login_password if args.login_password is not None else os.environ.get("XENTARA_LOGIN_PASSWORD")
         if not user:
-            raise CommandFailed(
-                "say who logs in: --login-user NAME --login-password PASSWORD (or --login-token)"
-            )
+            raise CommandFailed("say who logs in: --login-user NAME --login-password PASSWORD (or --login-token)")
         session = await client.create_sub_session(user=user, password=password or "")
         who = user
     try:
@@ -410,9 +385,7 @@ async def _login(client: XentaraClient, args: argparse.Namespace, out: TextIO) -
     finally:
         await client.close_sub_session(session)
     if args.json:
-        _emit_json(
-            out, {"user": who, "sub_session": str(session), "read": access.read, "write": access.write}
-        )
+        _emit_json(out, {"user": who, "sub_session": str(session), "read": access.read, "write": access.write})
     else:
         out.write(f"logged in {who} (sub-session {session})\n")
         out.write(f"read access:  {'yes' if access.read else 'no'}\n")

@@ -71,8 +71,10 @@ def _wire_attribute(key: AttributeKey | int | str) -> int | uuid.UUID:
     if isinstance(key, str) and not isinstance(key, int):
         found = _ATTRIBUTE_BY_NAME.get(key.lower())
         if found is None:
-            raise ValueError(f"unknown attribute name {key!r}; use an id (0-13), a UUID or one of "
-                             f"{', '.join(a.attribute_name for a in Attribute)}")
+            raise ValueError(
+                f"unknown attribute name {key!r}; use an id (0-13), a UUID or one of "
+                f"{', '.join(a.attribute_name for a in Attribute)}"
+            )
         return int(found)
     return int(key)
 
@@ -137,9 +139,7 @@ class XentaraClient:
         self.protocol_version: int | None = None
         self._ssl: ssl.SSLContext | None = None
         if url.startswith("wss:"):
-            self._ssl = ssl_context or build_ssl_context(
-                ca_file=ca_file, fingerprint=fingerprint, insecure=insecure
-            )
+            self._ssl = ssl_context or build_ssl_context(ca_file=ca_file, fingerprint=fingerprint, insecure=insecure)
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._reconnector: asyncio.Task[None] | None = None
@@ -213,9 +213,7 @@ class XentaraClient:
         except ConnectionRefusedError:
             raise ConnectionFailed("refused", f"connection refused by {self.url}") from None
         except TimeoutError:
-            raise ConnectionFailed(
-                "timeout", f"no answer from {self.url} within {self.open_timeout:g} s"
-            ) from None
+            raise ConnectionFailed("timeout", f"no answer from {self.url} within {self.open_timeout:g} s") from None
         except socket.gaierror as error:
             raise ConnectionFailed("os", f"cannot resolve the host of {self.url}: {error}") from None
         except InvalidHandshake as error:
@@ -470,9 +468,7 @@ class XentaraClient:
         reply = await self.request(Opcode.BROWSE, params)
         return [Element(entry.get(0), entry.get(1), category(entry.get(2))) for entry in reply]
 
-    async def meta_data(
-        self, element: uuid.UUID | str, ids: Iterable[MetaDataId | int] = _ALL_META_DATA
-    ) -> MetaData:
+    async def meta_data(self, element: uuid.UUID | str, ids: Iterable[MetaDataId | int] = _ALL_META_DATA) -> MetaData:
         reply = await self.request(Opcode.META_DATA, {0: await self._uuid(element), 1: [int(i) for i in ids]})
         return decode_meta_data(reply)
 
@@ -531,7 +527,7 @@ class XentaraClient:
             common = list(attributes)
             pairs = [(element, common) for element in items]
         resolved = await asyncio.gather(*(self._uuid(element) for element, _ in pairs))
-        entries = [(u, [_wire_attribute(a) for a in attrs]) for u, (_, attrs) in zip(resolved, pairs)]
+        entries = [(u, [_wire_attribute(a) for a in attrs]) for u, (_, attrs) in zip(resolved, pairs, strict=False)]
         desired = subscription_id if subscription_id is not None else uuid.uuid4()
         subscription = Subscription(self, desired, entries, max_update_rate, min_update_rate, queue_size)
         # Registered before the request so the initial events (sent right after the reply) are kept.

@@ -11,9 +11,7 @@ from typing import Any
 from ..protocol.identifiers import Attribute, DataType, ElementCategory
 from .types import AttributeKey, Timestamp, XentaraError
 
-_ATTRIBUTES_BY_NAME = {a.attribute_name.lower(): a for a in Attribute} | {
-    a.name.lower(): a for a in Attribute
-}
+_ATTRIBUTES_BY_NAME = {a.attribute_name.lower(): a for a in Attribute} | {a.name.lower(): a for a in Attribute}
 _ATTRIBUTES_BY_NAME |= {a.name.lower().replace("_", ""): a for a in Attribute}
 
 _INTEGER_RANGES: dict[DataType, tuple[int, int]] = {

@@ -47,11 +47,7 @@ def check_fingerprint(connection: Any, fingerprint: str) -> None:
     ssl_object = connection.transport.get_extra_info("ssl_object") if connection.transport else None
     der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
     if der is None:
-        raise ConnectionFailed(
-            "tls", "certificate pinning needs a wss:// connection with a server certificate"
-        )
+        raise ConnectionFailed("tls", "certificate pinning needs a wss:// connection with a server certificate")
     actual = certificate_fingerprint(der)
     if not hmac.compare_digest(actual, normalize_fingerprint(fingerprint)):
-        raise ConnectionFailed(
-            "tls", f"the server certificate's SHA-256 fingerprint {actual} is not the pinned one"
-        )
+        raise ConnectionFailed("tls", f"the server certificate's SHA-256 fingerprint {actual} is not the pinned one")

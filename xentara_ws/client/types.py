@@ -33,9 +33,7 @@ class XentaraError(Exception):
             pass  # an unknown code is kept as a plain int rather than dropped
         self.code: ErrorCode | int = code
         if message is None:
-            message = (
-                code.default_message if isinstance(code, ErrorCode) else "unknown xentara websocket error"
-            )
+            message = code.default_message if isinstance(code, ErrorCode) else "unknown xentara websocket error"
         self.message: str = message
         super().__init__(f"{int(code)}: {message}")
 
@@ -198,13 +196,7 @@ def attribute_key(raw: Any) -> AttributeKey:
 
 def convert_value(key: AttributeKey, value: Any) -> Any:
     """Give well-known attributes their Python types: Quality, Timestamp, ErrorCode."""
-    standard = (
-        key
-        if isinstance(key, Attribute)
-        else Attribute.from_uuid(key)
-        if isinstance(key, uuid.UUID)
-        else None
-    )
+    standard = key if isinstance(key, Attribute) else Attribute.from_uuid(key) if isinstance(key, uuid.UUID) else None
     if isinstance(value, TimePoint):
         return Timestamp.from_ns(value.ns)
     if standard is Attribute.QUALITY and type(value) is int:

@@ -27,9 +27,7 @@ SCHEMA_ENV = "XENTARA_MODEL_SCHEMA"
 NAME_PATTERN = re.compile(r"^([^\[\.][^\.]*|\[[^\]]*\])$")
 UUID_PATTERN = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SKILL_PATTERN = re.compile(r"^@Skill\.([A-Za-z0-9]+)\.([A-Za-z0-9]+)$")
-_V1_DESIGNATION = re.compile(
-    r"^@(?:IOComponent|IoComponents|IOComponents|IO|Io|Microservice|Microservices)\.(.+)$"
-)
+_V1_DESIGNATION = re.compile(r"^@(?:IOComponent|IoComponents|IOComponents|IO|Io|Microservice|Microservices)\.(.+)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 BUILTIN_SKILLS = ("SignalProcessing", "SignalFlow", "SignalGenerator", "Debugging")
@@ -67,9 +65,7 @@ def load_model(
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ModelError(
-            source, [f"{source}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"]
-        ) from None
+        raise ModelError(source, [f"{source}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"]) from None
     return load_model_data(data, source=source, schema_path=schema_path, clock=clock)
 
 
@@ -211,9 +207,7 @@ class _Builder:
             return None
         for member in data:
             if member not in ("$schema", "ACL", "children"):
-                self.error(
-                    _member("$", member), "unknown member of the model root (allowed: $schema, ACL, children)"
-                )
+                self.error(_member("$", member), "unknown member of the model root (allowed: $schema, ACL, children)")
         acl = data.get("ACL")
         if acl is not None and not isinstance(acl, dict):
             self.error("$.ACL", f"an ACL must be an object, not {_kind(acl)}")
@@ -264,9 +258,7 @@ class _Builder:
 
     def element_block(self, item: Any, path: str, parent: _Node | None, container: str) -> _Node | None:
         if not isinstance(item, dict):
-            self.error(
-                path, f'a child element must be an object like {{"@Group": {{...}}}}, not {_kind(item)}'
-            )
+            self.error(path, f'a child element must be an object like {{"@Group": {{...}}}}, not {_kind(item)}')
             return None
         if len(item) != 1:
             self.error(
@@ -283,9 +275,7 @@ class _Builder:
             self.error(block_path, f"the properties of {designation} must be an object, not {_kind(props)}")
             return None
         if not _allowed_in(container, designation):
-            self.error(
-                path, f"{designation} is not allowed here: {_CONTAINER_TEXT.get(container, 'bad placement')}"
-            )
+            self.error(path, f"{designation} is not allowed here: {_CONTAINER_TEXT.get(container, 'bad placement')}")
         name = self.name(props, block_path)
         element_uuid = self.element_uuid(props, block_path)
         if name is None or element_uuid is None:
@@ -363,9 +353,7 @@ class _Builder:
             return None
         uuid_path = _member(path, "UUID")
         if not isinstance(text, str) or not UUID_PATTERN.match(text):
-            self.error(
-                uuid_path, f"bad UUID {text!r}: expected the text form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
-            )
+            self.error(uuid_path, f"bad UUID {text!r}: expected the text form xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx")
             return None
         value = uuid.UUID(text)
         if value == NIL_UUID:
@@ -460,9 +448,7 @@ class _Builder:
         io_path = _member(node.path, "io")
         io = node.props.get("io")
         if io is None:
-            self.error(
-                node.path, 'a data point needs "io": the key of the skill data point it is attached to'
-            )
+            self.error(node.path, 'a data point needs "io": the key of the skill data point it is attached to')
         elif isinstance(io, str):
             found = self.resolve(io, io_path, member=False)
             if found is not None:
@@ -476,9 +462,7 @@ class _Builder:
                 if found is not None:
                     self.referenced.add(found.key)
         else:
-            self.error(
-                io_path, f'io must be a key string or {{"input": ..., "output": ...}}, not {_kind(io)}'
-            )
+            self.error(io_path, f'io must be a key string or {{"input": ..., "output": ...}}, not {_kind(io)}')
 
     # -- phase 3: elements -------------------------------------------------------------------
 
@@ -546,7 +530,7 @@ class _Builder:
                     continue
                 target = self.by_key[_resolved_key(self.by_key, key)].element
                 if isinstance(target, DataPoint):
-                    attach(target, chain + (id(point),))
+                    attach(target, (*chain, id(point)))
                 targets[end] = target
             done.add(id(point))
             string_io = isinstance(io, str)

@@ -258,9 +258,7 @@ class DataPoint(Element):
     def set_display_name_default(self) -> None:
         """An omitted display name reads as the primary key, known only after indexing."""
         spec = custom_attribute("displayName", R, DataType.STRING)
-        self.custom_values[spec.key] = (
-            self._display_name if self._display_name is not None else self.primary_key
-        )
+        self.custom_values[spec.key] = self._display_name if self._display_name is not None else self.primary_key
 
     def attach(self, input_element: Element | None, output_element: Element | None) -> None:
         """Bind to the io elements; the value's access and the inherited attributes follow from them."""
@@ -519,9 +517,7 @@ def _held_data_point(
     ]
     if access.writable:
         specs += [_std(Attribute.WRITE_TIME), _std(Attribute.WRITE_ERROR)]
-    element = Element(
-        type_name=type_name, category=ElementCategory.DATA_POINT, attributes=_attrs(*specs), **common
-    )
+    element = Element(type_name=type_name, category=ElementCategory.DATA_POINT, attributes=_attrs(*specs), **common)
     # Live from the first operational cycle: a sane initial value with good quality (reference 4.2).
     element.value = initial_value(data_type)
     element.quality = Quality.GOOD

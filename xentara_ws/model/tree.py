@@ -25,8 +25,9 @@ def wall_clock() -> TimePoint:
 class Model:
     """An element tree under an anonymous root, indexed by UUID and by primary key."""
 
-    def __init__(self, root: Element | None = None, *, path: str | None = None,
-                 clock: Callable[[], TimePoint] = wall_clock) -> None:
+    def __init__(
+        self, root: Element | None = None, *, path: str | None = None, clock: Callable[[], TimePoint] = wall_clock
+    ) -> None:
         self.root = root if root is not None else make_root()
         self.path = path
         self.clock = clock

@@ -66,9 +66,7 @@ def convert(data_type: DataType, value: Any) -> Any:
                 raise ProtocolError(ErrorCode.ILLEGAL_VALUE, "NaN is not a valid value for a numeric attribute")
             if data_type is DataType.FLOAT_32 and math.isfinite(result):
                 if abs(result) > _FLOAT32_MAX:
-                    raise ProtocolError(
-                        ErrorCode.VALUE_OUT_OF_RANGE, f"{value} is outside the range of float32"
-                    )
+                    raise ProtocolError(ErrorCode.VALUE_OUT_OF_RANGE, f"{value} is outside the range of float32")
                 result = struct.unpack("f", struct.pack("f", result))[0]
             return result
         raise _mismatch(data_type, value)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from enum import IntEnum
+from uuid import UUID as _Uuid  # `Attribute.UUID` hides the class name inside the enum
 
 
 class PacketType(IntEnum):
@@ -112,7 +113,7 @@ class Attribute(IntEnum):
     WRITE_ERROR = 13
 
     @property
-    def uuid(self) -> uuid.UUID:
+    def uuid(self) -> _Uuid:
         return ATTRIBUTE_UUIDS[self]
 
     @property
@@ -121,7 +122,7 @@ class Attribute(IntEnum):
         return _ATTRIBUTE_NAMES[self]
 
     @classmethod
-    def from_uuid(cls, value: uuid.UUID) -> Attribute | None:
+    def from_uuid(cls, value: _Uuid) -> Attribute | None:
         return _ATTRIBUTE_BY_UUID.get(value)
 
 

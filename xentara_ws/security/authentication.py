@@ -31,8 +31,9 @@ class Principal:
 class AuthenticationFailed(Exception):
     """Refused credentials. `status` 401/403/429; `www_authenticate` are the header values to send, one per line."""
 
-    def __init__(self, status: int, www_authenticate: tuple[str, ...], reason: str,
-                 retry_after: int | None = None) -> None:
+    def __init__(
+        self, status: int, www_authenticate: tuple[str, ...], reason: str, retry_after: int | None = None
+    ) -> None:
         super().__init__(reason)
         self.status = status
         self.www_authenticate = www_authenticate
@@ -72,8 +73,13 @@ class _FailureLimiter:
         if len(times) >= self.max_failures:
             self._locked_until[address] = now + self.lockout
             times.clear()
-            logger.warning("client %s: %d failed logins within %ss, refused for %ss",
-                           address, self.max_failures, self.window, self.lockout)
+            logger.warning(
+                "client %s: %d failed logins within %ss, refused for %ss",
+                address,
+                self.max_failures,
+                self.window,
+                self.lockout,
+            )
         if len(self._failures) > 10000:
             # Bound memory under a spray of addresses: drop those with no recent failure.
             for key in [k for k, v in self._failures.items() if not v or v[-1] <= now - self.window]:
@@ -86,9 +92,16 @@ class _FailureLimiter:
 class Authenticator:
     """Authenticates connections and sub-sessions against one loaded configuration."""
 
-    def __init__(self, config: XentaraConfiguration, clock: Callable[[], float] = time.time, *,
-                 max_failures: int = 5, failure_window: float = 60.0, lockout: float = 60.0,
-                 allow_anonymous: bool = False) -> None:
+    def __init__(
+        self,
+        config: XentaraConfiguration,
+        clock: Callable[[], float] = time.time,
+        *,
+        max_failures: int = 5,
+        failure_window: float = 60.0,
+        lockout: float = 60.0,
+        allow_anonymous: bool = False,
+    ) -> None:
         """`allow_anonymous` is the explicit `--insecure-dev` switch (reference §1.4): a request without
         credentials then gets an `anonymous` principal with only `Everyone`. Never implied by missing files."""
         self.config = config
@@ -124,8 +137,15 @@ class Authenticator:
                 out.append(f'Basic realm="{realm}", charset="UTF-8"')
         return tuple(out)
 
-    def _fail(self, client_address: str, reason: str, *, counted: bool = True, bearer_error: str | None = None,
-              status: int = 401) -> AuthenticationFailed:
+    def _fail(
+        self,
+        client_address: str,
+        reason: str,
+        *,
+        counted: bool = True,
+        bearer_error: str | None = None,
+        status: int = 401,
+    ) -> AuthenticationFailed:
         if counted:
             self._limiter.failed(client_address)
         logger.info("authentication failed for %s: %s", client_address, reason)
@@ -145,8 +165,9 @@ class Authenticator:
         locked = self._limiter.locked_for(client_address)
         if locked:
             # Even correct credentials are refused, so guessing cannot continue during the back-off.
-            raise AuthenticationFailed(429, (), f"too many failed logins from {client_address}",
-                                       retry_after=max(1, int(locked + 0.999)))
+            raise AuthenticationFailed(
+                429, (), f"too many failed logins from {client_address}", retry_after=max(1, int(locked + 0.999))
+            )
         if not authorization_header or not authorization_header.strip():
             if self.allow_anonymous:
                 return Principal("anonymous", frozenset({EVERYONE}), "anonymous")
@@ -170,8 +191,9 @@ class Authenticator:
                 principal = self._check_token(credentials)
             except TokenError as exc:
                 if exc.insufficient_scope:
-                    raise self._fail(client_address, exc.reason, status=403, counted=False,
-                                     bearer_error="insufficient_scope") from None
+                    raise self._fail(
+                        client_address, exc.reason, status=403, counted=False, bearer_error="insufficient_scope"
+                    ) from None
                 raise self._fail(client_address, f"token refused: {exc.reason}", bearer_error="invalid_token") from None
         else:
             # A scheme that is not enabled counts as no credentials (reference §2.1).
@@ -219,8 +241,9 @@ class Authenticator:
         if client_address is not None:
             locked = self._limiter.locked_for(client_address)
             if locked:
-                raise AuthenticationFailed(429, (), f"too many failed logins from {client_address}",
-                                           retry_after=max(1, int(locked + 0.999)))
+                raise AuthenticationFailed(
+                    429, (), f"too many failed logins from {client_address}", retry_after=max(1, int(locked + 0.999))
+                )
         principal = self._check_password(user, password)
         if principal is None:
             if client_address is not None:

@@ -57,8 +57,9 @@ class AccessControl:
             unknown = (entry.allow | entry.deny) - self.known_entitlements
             if unknown:
                 logger.warning("%s: undefined entitlements %s ignored", where, sorted(unknown))
-            entries.append(AclEntry(entry.role, entry.allow & self.known_entitlements,
-                                    entry.deny & self.known_entitlements))
+            entries.append(
+                AclEntry(entry.role, entry.allow & self.known_entitlements, entry.deny & self.known_entitlements)
+            )
         return Acl(inherit=acl.inherit, entries=tuple(entries))
 
     def _element_acl(self, element: Element) -> Acl | None:
@@ -139,8 +140,9 @@ class AccessControl:
         """`websocket.connect`, checked against the global chain (reference §7.1 [PROPOSAL])."""
         return self.allowed(principal, CONNECT, None)
 
-    def allowed_both(self, connection: Principal, sub_session: Principal | None, entitlement: str,
-                     element: Element | None = None) -> bool:
+    def allowed_both(
+        self, connection: Principal, sub_session: Principal | None, entitlement: str, element: Element | None = None
+    ) -> bool:
         """The "both" rule: with a sub-session, connection AND sub-session must hold it (reference §7.2)."""
         if not self.allowed(connection, entitlement, element):
             return False
@@ -148,5 +150,7 @@ class AccessControl:
 
     def check_access(self, connection: Principal, sub_session: Principal, model_root: Element) -> tuple[bool, bool]:
         """(read_access, write_access) for check_access (opcode 15): both principals, at the model root."""
-        return (self.allowed_both(connection, sub_session, READ, model_root),
-                self.allowed_both(connection, sub_session, WRITE, model_root))
+        return (
+            self.allowed_both(connection, sub_session, READ, model_root),
+            self.allowed_both(connection, sub_session, WRITE, model_root),
+        )

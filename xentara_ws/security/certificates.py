@@ -1,4 +1,7 @@
-"""Client-certificate authentication: DER parsing, preliminary checks, trust, and client-certs.json rule matching (reference §6)."""
+"""Client-certificate authentication: DER parsing, preliminary checks, trust, and client-certs.json rules.
+
+Follows the security reference §6.
+"""
 
 from __future__ import annotations
 
@@ -26,15 +29,24 @@ _SID = re.compile(rb"S-1(?:-[0-9]+)+")
 
 # Attribute names a configuration may use in a DN, mapped to the OID so either spelling matches.
 _DN_NAMES: dict[str, str] = {
-    "C": NameOID.COUNTRY_NAME.dotted_string, "ST": NameOID.STATE_OR_PROVINCE_NAME.dotted_string,
-    "S": NameOID.STATE_OR_PROVINCE_NAME.dotted_string, "L": NameOID.LOCALITY_NAME.dotted_string,
-    "O": NameOID.ORGANIZATION_NAME.dotted_string, "OU": NameOID.ORGANIZATIONAL_UNIT_NAME.dotted_string,
-    "CN": NameOID.COMMON_NAME.dotted_string, "DC": NameOID.DOMAIN_COMPONENT.dotted_string,
-    "UID": NameOID.USER_ID.dotted_string, "STREET": NameOID.STREET_ADDRESS.dotted_string,
-    "SERIALNUMBER": NameOID.SERIAL_NUMBER.dotted_string, "EMAILADDRESS": NameOID.EMAIL_ADDRESS.dotted_string,
-    "E": NameOID.EMAIL_ADDRESS.dotted_string, "GN": NameOID.GIVEN_NAME.dotted_string,
-    "GIVENNAME": NameOID.GIVEN_NAME.dotted_string, "SN": NameOID.SURNAME.dotted_string,
-    "T": NameOID.TITLE.dotted_string, "TITLE": NameOID.TITLE.dotted_string,
+    "C": NameOID.COUNTRY_NAME.dotted_string,
+    "ST": NameOID.STATE_OR_PROVINCE_NAME.dotted_string,
+    "S": NameOID.STATE_OR_PROVINCE_NAME.dotted_string,
+    "L": NameOID.LOCALITY_NAME.dotted_string,
+    "O": NameOID.ORGANIZATION_NAME.dotted_string,
+    "OU": NameOID.ORGANIZATIONAL_UNIT_NAME.dotted_string,
+    "CN": NameOID.COMMON_NAME.dotted_string,
+    "DC": NameOID.DOMAIN_COMPONENT.dotted_string,
+    "UID": NameOID.USER_ID.dotted_string,
+    "STREET": NameOID.STREET_ADDRESS.dotted_string,
+    "SERIALNUMBER": NameOID.SERIAL_NUMBER.dotted_string,
+    "EMAILADDRESS": NameOID.EMAIL_ADDRESS.dotted_string,
+    "E": NameOID.EMAIL_ADDRESS.dotted_string,
+    "GN": NameOID.GIVEN_NAME.dotted_string,
+    "GIVENNAME": NameOID.GIVEN_NAME.dotted_string,
+    "SN": NameOID.SURNAME.dotted_string,
+    "T": NameOID.TITLE.dotted_string,
+    "TITLE": NameOID.TITLE.dotted_string,
 }
 
 
@@ -92,9 +104,7 @@ def parse_dn(text: str) -> tuple[Rdn, ...]:
 
 def name_rdns(name: x509.Name) -> tuple[Rdn, ...]:
     """A certificate Name as normalised RDNs in ASN.1 order (C first), comparable with parse_dn."""
-    return tuple(
-        frozenset((a.oid.dotted_string, str(a.value).strip().casefold()) for a in rdn) for rdn in name.rdns
-    )
+    return tuple(frozenset((a.oid.dotted_string, str(a.value).strip().casefold()) for a in rdn) for rdn in name.rdns)
 
 
 def dn_text(name: x509.Name) -> str:
@@ -137,9 +147,13 @@ def _within_validity(cert: x509.Certificate, now: float) -> bool:
 class CertificateAuthenticator:
     """Decides whether a client certificate is accepted and which roles it gets."""
 
-    def __init__(self, client_certs: ClientCertsConfig, known_roles: frozenset[str] | None = None,
-                 clock: Callable[[], float] = time.time,
-                 trust_store: Sequence[x509.Certificate] | None = None) -> None:
+    def __init__(
+        self,
+        client_certs: ClientCertsConfig,
+        known_roles: frozenset[str] | None = None,
+        clock: Callable[[], float] = time.time,
+        trust_store: Sequence[x509.Certificate] | None = None,
+    ) -> None:
         """`trust_store` None = the operating system's CA bundle, loaded on first need."""
         self.clock = clock
         self.known_roles = known_roles
@@ -164,8 +178,13 @@ class CertificateAuthenticator:
             if rule.kind == "trust":
                 try:
                     self._rule_dns[i] = {
-                        k: parse_dn(v) for k, v in (("issuer", rule.issuer), ("subject", rule.subject),
-                                                    ("subjectPrefix", rule.subject_prefix)) if v
+                        k: parse_dn(v)
+                        for k, v in (
+                            ("issuer", rule.issuer),
+                            ("subject", rule.subject),
+                            ("subjectPrefix", rule.subject_prefix),
+                        )
+                        if v
                     }
                 except ValueError as exc:
                     logger.error("client-certs rule %d has a malformed DN (%s): rule ignored", i, exc)
@@ -241,7 +260,9 @@ class CertificateAuthenticator:
             return False
         # Only after every field matched: the issuer must chain to a trusted root.
         if not self._trusted(cert):
-            logger.info("certificate %r matches rule %d but is not issued by a trusted root", dn_text(cert.subject), index)
+            logger.info(
+                "certificate %r matches rule %d but is not issued by a trusted root", dn_text(cert.subject), index
+            )
             return False
         return True
 

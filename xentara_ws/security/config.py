@@ -42,8 +42,20 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _PEM_KEYS = ("publicKey", "publicKeyPath", "publicKeyFile", "keyFile", "keyPath", "pem", "pemFile")
 _JWKS_KEYS = ("jwks", "jwksPath", "jwksFile", "jwkSet", "jwkSetPath", "jwkSetFile", "keySet", "keySetPath")
 ACCEPTED_JWT_ALGORITHMS: tuple[str, ...] = (
-    "PS256", "PS384", "PS512", "ES256", "ES256K", "ES384", "ES512", "EdDSA",
-    "RS256", "RS384", "RS512", "HS256", "HS384", "HS512",
+    "PS256",
+    "PS384",
+    "PS512",
+    "ES256",
+    "ES256K",
+    "ES384",
+    "ES512",
+    "EdDSA",
+    "RS256",
+    "RS384",
+    "RS512",
+    "HS256",
+    "HS384",
+    "HS512",
 )
 
 
@@ -366,7 +378,9 @@ def _load_http_server(doc: Mapping[str, Any], problems: _Problems) -> HttpServer
         given = _string_list(auth_raw["schemes"], file, "$.httpServer.authentication.schemes", problems)
         for i, s in enumerate(given):
             if s not in ("Basic", "Bearer"):
-                problems.error(file, f"$.httpServer.authentication.schemes[{i}]", f"unknown scheme {s!r} (Basic, Bearer)")
+                problems.error(
+                    file, f"$.httpServer.authentication.schemes[{i}]", f"unknown scheme {s!r} (Basic, Bearer)"
+                )
         schemes = tuple(dict.fromkeys(s for s in given if s in ("Basic", "Bearer")))
         if not schemes:
             problems.warn(file, "$.httpServer.authentication.schemes", "no scheme enabled: nobody can connect")
@@ -436,7 +450,7 @@ def _load_security(doc: Mapping[str, Any], config_dir: Path, problems: _Problems
             continue
         default = item.get("default")
         if default not in (None, "allow", "deny"):
-            problems.error(file, f"$.entitlements[{i}].default", "must be \"allow\" or \"deny\"")
+            problems.error(file, f"$.entitlements[{i}].default", 'must be "allow" or "deny"')
             default = None
         entitlements[name] = Entitlement(name, u, default)
     global_acl = parse_acl(doc.get("ACL"), file, "$.ACL", problems)
@@ -464,8 +478,12 @@ def _load_security(doc: Mapping[str, Any], config_dir: Path, problems: _Problems
             server_certificate = ServerCertificate(default_cert, default_key)
         elif default_cert.is_file():
             problems.warn("certs/xentara.pem", "$", "server certificate without private/xentara.key.pem: ignored")
-    return {"roles": roles, "entitlements": entitlements, "global_acl": global_acl,
-            "server_certificate": server_certificate}
+    return {
+        "roles": roles,
+        "entitlements": entitlements,
+        "global_acl": global_acl,
+        "server_certificate": server_certificate,
+    }
 
 
 def _load_users(doc: Mapping[str, Any], known_roles: frozenset[str], problems: _Problems) -> dict[str, User]:
@@ -498,7 +516,9 @@ def _load_users(doc: Mapping[str, Any], known_roles: frozenset[str], problems: _
             problems.error(file, f"{ipath}.UUID", f"duplicate UUID {uid}")
             continue
         if ":" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
-            problems.warn(file, f"{ipath}.userName", f"{name!r} contains ':' or control characters: no HTTP Basic login")
+            problems.warn(
+                file, f"{ipath}.userName", f"{name!r} contains ':' or control characters: no HTTP Basic login"
+            )
         roles = _string_list(item.get("roles"), file, f"{ipath}.roles", problems)
         for j, r in enumerate(roles):
             if r not in known_roles:
@@ -524,7 +544,9 @@ def _load_passwords(doc: Mapping[str, Any], problems: _Problems) -> dict[uuid.UU
     return out
 
 
-def _load_oauth2(doc: Mapping[str, Any], config_dir: Path, known_roles: frozenset[str], problems: _Problems) -> OAuth2Config:
+def _load_oauth2(
+    doc: Mapping[str, Any], config_dir: Path, known_roles: frozenset[str], problems: _Problems
+) -> OAuth2Config:
     file = FILE_NAMES["oauth2"]
     scope = _string_list(doc.get("scope"), file, "$.scope", problems)
     for i, s in enumerate(scope):
@@ -560,13 +582,16 @@ def _load_oauth2(doc: Mapping[str, Any], config_dir: Path, known_roles: frozense
             v == "implicit" or (isinstance(v, Mapping) and all(isinstance(rs, list) for rs in v.values()))
             for v in claims.values()
         ):
-            problems.error(file, f"{ipath}.authorizationClaims", "claim -> \"implicit\" or {value: [roles]} expected")
+            problems.error(file, f"{ipath}.authorizationClaims", 'claim -> "implicit" or {value: [roles]} expected')
             claims = {}
         nc_raw = item.get("nonConformance", {})
         nc_fields = {
-            "allowGenericJwt": "allow_generic_jwt", "allowMissingTyp": "allow_missing_typ",
-            "allowMissingIat": "allow_missing_iat", "allowMissingExp": "allow_missing_exp",
-            "allowMissingSub": "allow_missing_sub", "allowMissingClientId": "allow_missing_client_id",
+            "allowGenericJwt": "allow_generic_jwt",
+            "allowMissingTyp": "allow_missing_typ",
+            "allowMissingIat": "allow_missing_iat",
+            "allowMissingExp": "allow_missing_exp",
+            "allowMissingSub": "allow_missing_sub",
+            "allowMissingClientId": "allow_missing_client_id",
             "allowMissingJti": "allow_missing_jti",
         }
         nc_args: dict[str, bool] = {}
@@ -589,12 +614,17 @@ def _load_oauth2(doc: Mapping[str, Any], config_dir: Path, known_roles: frozense
             given = _string_list(verification["algorithms"], file, f"{ipath}.verification.algorithms", problems)
             bad = [a for a in given if a not in ACCEPTED_JWT_ALGORITHMS]
             if bad:
-                problems.error(file, f"{ipath}.verification.algorithms", f"not accepted: {bad} (alg none is never allowed)")
+                problems.error(
+                    file, f"{ipath}.verification.algorithms", f"not accepted: {bad} (alg none is never allowed)"
+                )
             algorithms = tuple(a for a in given if a in ACCEPTED_JWT_ALGORITHMS)
         if pem is None and jwks is None:
             # Member names are undocumented (reference §8.9): refuse this issuer, keep the rest working.
-            problems.warn(file, f"{ipath}.verification",
-                          f"no key file understood (expected one of {_PEM_KEYS + _JWKS_KEYS}); issuer {iss!r} refused")
+            problems.warn(
+                file,
+                f"{ipath}.verification",
+                f"no key file understood (expected one of {_PEM_KEYS + _JWKS_KEYS}); issuer {iss!r} refused",
+            )
             continue
         pem_path = _resolve(config_dir, pem, ("oauth2/keys", "oauth2")) if pem else None
         jwks_path = _resolve(config_dir, jwks, ("oauth2/jwks",)) if jwks else None
@@ -602,16 +632,29 @@ def _load_oauth2(doc: Mapping[str, Any], config_dir: Path, known_roles: frozense
             if p is not None and not p.is_file():
                 problems.error(file, f"{ipath}.verification", f"key file not found: {p}")
         seen.add(iss)
-        issuers.append(Issuer(
-            iss=iss, aud=aud, roles=tuple(r for r in roles if r in known_roles and r != EVERYONE),
-            authorization_claims=dict(claims), public_key_path=pem_path, jwks_path=jwks_path,
-            algorithms=algorithms, non_conformance=NonConformance(**nc_args),
-        ))
+        issuers.append(
+            Issuer(
+                iss=iss,
+                aud=aud,
+                roles=tuple(r for r in roles if r in known_roles and r != EVERYONE),
+                authorization_claims=dict(claims),
+                public_key_path=pem_path,
+                jwks_path=jwks_path,
+                algorithms=algorithms,
+                non_conformance=NonConformance(**nc_args),
+            )
+        )
     return OAuth2Config(scope=scope, issuers=tuple(issuers))
 
 
-def _hex_member(item: Mapping[str, Any], key: str, file: str, ipath: str, problems: _Problems,
-                lengths: tuple[int, ...] | None = None) -> str | None:
+def _hex_member(
+    item: Mapping[str, Any],
+    key: str,
+    file: str,
+    ipath: str,
+    problems: _Problems,
+    lengths: tuple[int, ...] | None = None,
+) -> str | None:
     value = item.get(key)
     if value is None:
         return None
@@ -625,16 +668,25 @@ def _hex_member(item: Mapping[str, Any], key: str, file: str, ipath: str, proble
     return norm
 
 
-def _load_client_certs(doc: Mapping[str, Any], config_dir: Path, known_roles: frozenset[str],
-                       problems: _Problems) -> ClientCertsConfig:
+def _load_client_certs(
+    doc: Mapping[str, Any], config_dir: Path, known_roles: frozenset[str], problems: _Problems
+) -> ClientCertsConfig:
     file = FILE_NAMES["client-certs"]
     rules: list[CertificateRule] = []
     raw_rules = doc.get("rules")
     if raw_rules is not None and not isinstance(raw_rules, list):
         problems.error(file, "$.rules", "must be an array")
         raw_rules = None
-    trust_members = {"issuer", "subject", "subjectPrefix", "serialNumber", "SKI", "publicKeySHA256",
-                     "publicKeySHA1", "NTDSObjectSID"}
+    trust_members = {
+        "issuer",
+        "subject",
+        "subjectPrefix",
+        "serialNumber",
+        "SKI",
+        "publicKeySHA256",
+        "publicKeySHA1",
+        "NTDSObjectSID",
+    }
     for i, item in enumerate(raw_rules or []):
         ipath = f"$.rules[{i}]"
         if not isinstance(item, Mapping):
@@ -650,7 +702,13 @@ def _load_client_certs(doc: Mapping[str, Any], config_dir: Path, known_roles: fr
         if len(kinds) != 1:
             problems.error(file, ipath, "a rule needs exactly one of fingerprint, certificatePath or issuer")
             continue
-        allowed = {"fingerprint"} if kinds[0] == "fingerprint" else {"certificatePath"} if kinds[0] == "certificatePath" else trust_members
+        allowed = (
+            {"fingerprint"}
+            if kinds[0] == "fingerprint"
+            else {"certificatePath"}
+            if kinds[0] == "certificatePath"
+            else trust_members
+        )
         unknown = members - allowed
         if unknown:
             problems.error(file, ipath, f"members not allowed in this kind of rule: {sorted(unknown)}")
@@ -679,14 +737,20 @@ def _load_client_certs(doc: Mapping[str, Any], config_dir: Path, known_roles: fr
                 strs[k] = v
             if strs["issuer"] is None:
                 continue
-            rules.append(CertificateRule(
-                kind="trust", roles=roles, issuer=strs["issuer"], subject=strs["subject"],
-                subject_prefix=strs["subjectPrefix"], ntds_object_sid=strs["NTDSObjectSID"],
-                serial_number=_hex_member(item, "serialNumber", file, ipath, problems),
-                ski=_hex_member(item, "SKI", file, ipath, problems),
-                public_key_sha256=_hex_member(item, "publicKeySHA256", file, ipath, problems, (64,)),
-                public_key_sha1=_hex_member(item, "publicKeySHA1", file, ipath, problems, (40,)),
-            ))
+            rules.append(
+                CertificateRule(
+                    kind="trust",
+                    roles=roles,
+                    issuer=strs["issuer"],
+                    subject=strs["subject"],
+                    subject_prefix=strs["subjectPrefix"],
+                    ntds_object_sid=strs["NTDSObjectSID"],
+                    serial_number=_hex_member(item, "serialNumber", file, ipath, problems),
+                    ski=_hex_member(item, "SKI", file, ipath, problems),
+                    public_key_sha256=_hex_member(item, "publicKeySHA256", file, ipath, problems, (64,)),
+                    public_key_sha1=_hex_member(item, "publicKeySHA1", file, ipath, problems, (40,)),
+                )
+            )
     roots: list[RootCertificate] = []
     raw_roots = doc.get("rootCertificates")
     if raw_roots is not None and not isinstance(raw_roots, list):
@@ -706,7 +770,9 @@ def _load_client_certs(doc: Mapping[str, Any], config_dir: Path, known_roles: fr
     return ClientCertsConfig(rules=tuple(rules), root_certificates=tuple(roots))
 
 
-def load_configuration(config_dir: str | os.PathLike[str], schema_dir: str | os.PathLike[str] | None = None) -> XentaraConfiguration:
+def load_configuration(
+    config_dir: str | os.PathLike[str], schema_dir: str | os.PathLike[str] | None = None
+) -> XentaraConfiguration:
     """Read every security-relevant file of a Xentara configuration folder; missing files use the defaults.
 
     `schema_dir` (or env XENTARA_SCHEMA_DIR) holds the vendor's schema-xentara-*.json files; when given,
@@ -748,8 +814,16 @@ def load_configuration(config_dir: str | os.PathLike[str], schema_dir: str | os.
     if problems.errors:
         raise ConfigurationError(problems.errors)
     return XentaraConfiguration(
-        config_dir=folder, http_server=http_server, server_certificate=security["server_certificate"],
-        roles=security["roles"], entitlements=security["entitlements"], global_acl=security["global_acl"],
-        users=users, passwords=passwords, oauth2=oauth2, client_certs=client_certs,
-        warnings=tuple(problems.warnings), loaded_files=tuple(loaded),
+        config_dir=folder,
+        http_server=http_server,
+        server_certificate=security["server_certificate"],
+        roles=security["roles"],
+        entitlements=security["entitlements"],
+        global_acl=security["global_acl"],
+        users=users,
+        passwords=passwords,
+        oauth2=oauth2,
+        client_certs=client_certs,
+        warnings=tuple(problems.warnings),
+        loaded_files=tuple(loaded),
     )

@@ -127,8 +127,7 @@ def _user_uuid(config_dir: Path, user: str) -> uuid.UUID:
     raise PasswordFileError(f"{users_file}: no user named {user!r}; add the user there first")
 
 
-def set_password(config_dir: str | os.PathLike[str], user: str, password: str | None,
-                 scheme: str = "argon2id") -> None:
+def set_password(config_dir: str | os.PathLike[str], user: str, password: str | None, scheme: str = "argon2id") -> None:
     """Set (or with password None remove) a user's hash in passwords.json, like the vendor's xentara-password tool.
 
     The file is rewritten atomically (temp file + rename); other entries are kept.

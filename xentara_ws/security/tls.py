@@ -74,8 +74,10 @@ def generate_self_signed(cert_path: Path, key_path: Path, hostnames: tuple[str, 
     )
     key_path.parent.mkdir(parents=True, exist_ok=True)
     cert_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_private(key_path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
+    _write_private(
+        key_path,
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+    )
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
 
@@ -87,7 +89,8 @@ def server_ssl_context(
     The third item is True when our own self-signed certificate from `state_dir` is in use.
 
     Uses security.json TLS.serverCertificate or certs/xentara.pem + private/xentara.key.pem; without
-    either (or with no configuration at all), a self-signed certificate stored in `state_dir` so clients can pin it across restarts.
+    either (or with no configuration at all), a self-signed certificate stored in `state_dir`, so that
+    clients can pin it across restarts.
     """
     generated = False
     if config is not None and config.server_certificate is not None:

@@ -84,8 +84,13 @@ def _load_keys(issuer: Issuer) -> KeySet:
 class TokenValidator:
     """Validates JWT access tokens against the configured issuers with an injectable clock."""
 
-    def __init__(self, oauth2: OAuth2Config, required_scope: tuple[str, ...] = (),
-                 known_roles: frozenset[str] | None = None, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        oauth2: OAuth2Config,
+        required_scope: tuple[str, ...] = (),
+        known_roles: frozenset[str] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.required_scope = required_scope
         self.known_roles = known_roles
         self.clock = clock
@@ -122,7 +127,8 @@ class TokenValidator:
             raise TokenError(f"algorithm {alg!r} not allowed for issuer {issuer.iss!r}")
         kid = header.get("kid")
         candidates = [
-            k for k in keys.keys
+            k
+            for k in keys.keys
             if k.key_type == _ALG_KEY_TYPES[alg]
             and (kid is None or k.kid in (None, kid))  # PEM keys carry no kid
             and k.get("alg") in (None, alg)
@@ -169,9 +175,13 @@ class TokenValidator:
         aud = claims.get("aud")
         if not (aud == issuer.aud or (isinstance(aud, list) and issuer.aud in aud)):
             raise TokenError(f"audience {aud!r} is not {issuer.aud!r}")
-        for name, may_miss in (("exp", nc.allow_missing_exp), ("iat", nc.allow_missing_iat),
-                               ("sub", nc.allow_missing_sub), ("client_id", nc.allow_missing_client_id),
-                               ("jti", nc.allow_missing_jti)):
+        for name, may_miss in (
+            ("exp", nc.allow_missing_exp),
+            ("iat", nc.allow_missing_iat),
+            ("sub", nc.allow_missing_sub),
+            ("client_id", nc.allow_missing_client_id),
+            ("jti", nc.allow_missing_jti),
+        ):
             if name not in claims and not may_miss:
                 raise TokenError(f"required claim {name!r} missing")
         for name in ("exp", "iat", "nbf"):

@@ -7,7 +7,6 @@ import contextlib
 import logging
 import signal
 import ssl
-from collections.abc import Sequence
 from typing import Any
 
 from ..model.tree import Model
@@ -64,7 +63,7 @@ class XentaraServer:
         return self.edge.port
 
     async def start(
-        self, host: str | Sequence[str] | None = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
+        self, host: str | None = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
     ) -> None:
         await self.edge.start(host, port, ssl_context)
         if self.simulation is not None:

@@ -22,8 +22,6 @@ _CLIENT_HELLO = int(Opcode.CLIENT_HELLO)
 _SUCCESS_HEAD = b"\x83\x01"  # a three-element array starting with packet type 1
 
 
-
-
 def error_packet(message_id: int, code: ErrorCode, message: str | None = None) -> list[Any]:
     return [_ERROR, message_id, {0: int(code), 1: message if message is not None else code.default_message}]
 
@@ -64,7 +62,7 @@ class Dispatcher:
         if type(message) is not list:
             return [error_packet(0, ErrorCode.PARSE_ERROR, "a message must be an array of packets")]
         limit = self.state.limits.max_packets_per_message
-        replies = []
+        replies: list[list[Any] | bytes] = []
         for index, packet in enumerate(message):
             if index >= limit:
                 replies.append(
@@ -78,15 +76,13 @@ class Dispatcher:
                 replies.append(self.handle_packet(session, packet))
         return replies
 
-    def handle_packet(self, session: Session, packet: Any) -> list[Any]:
+    def handle_packet(self, session: Session, packet: Any) -> list[Any] | bytes:
         if type(packet) is not list:
             return error_packet(0, ErrorCode.INVALID_REQUEST, "a packet must be an array")
         size = len(packet)
         message_id = _message_id(packet)
         if size < 3:
-            return error_packet(
-                message_id, ErrorCode.PARSE_ERROR, "a request needs packet type, message id and opcode"
-            )
+            return error_packet(message_id, ErrorCode.PARSE_ERROR, "a request needs packet type, message id and opcode")
         packet_type, raw_id, opcode = packet[0], packet[1], packet[2]
         if type(packet_type) is not int:
             return error_packet(message_id, ErrorCode.PARSE_ERROR, "the packet type must be an integer")

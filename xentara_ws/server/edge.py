@@ -19,8 +19,12 @@ from typing import Any, Protocol
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import CloseCode, Frame, Opcode
-from websockets.frames import apply_mask  # type: ignore[attr-defined]  # the C speed-up
+from websockets.frames import (
+    CloseCode,
+    Frame,
+    Opcode,
+    apply_mask,  # type: ignore[attr-defined]  # websockets' C speed-up
+)
 from websockets.http11 import Request, Response
 from websockets.protocol import OPEN
 from websockets.typing import Subprotocol
@@ -82,8 +86,9 @@ class WebSocketEdge:
         self.server: Server | None = None
         self.connections: dict[ServerConnection, Session] = {}
         self._dirty: dict[Outbound, None] = {}
+        self._closing: set[asyncio.Future[None]] = set()
 
-    async def start(self, host: str | Sequence[str] | None, port: int, ssl_context: ssl.SSLContext | None) -> Server:
+    async def start(self, host: str | None, port: int, ssl_context: ssl.SSLContext | None) -> Server:
         limits = self.state.limits
         self.server = await serve(
             self._serve_connection,
@@ -161,9 +166,7 @@ class WebSocketEdge:
         assert session.events is not None
         self.connections[connection] = session
         loop = asyncio.get_running_loop()
-        hello_timer = loop.call_later(
-            self.state.limits.client_hello_timeout, self._hello_deadline, connection, session
-        )
+        hello_timer = loop.call_later(self.state.limits.client_hello_timeout, self._hello_deadline, connection, session)
         logger.debug("connection from %s", session.peer)
         try:
             # Only what websockets reassembles itself (fragmented messages) arrives here.
@@ -187,9 +190,11 @@ class WebSocketEdge:
     def _hello_deadline(self, connection: ServerConnection, session: Session) -> None:
         if not session.hello_done and not session.closed:
             logger.info("closing connection from %s: no client_hello in time", session.peer)
-            asyncio.ensure_future(
+            closing = asyncio.ensure_future(
                 connection.close(CloseCode.POLICY_VIOLATION, "client_hello not received in time")
             )
+            self._closing.add(closing)  # keep a reference until it is done
+            closing.add_done_callback(self._closing.discard)
 
     # -- events -------------------------------------------------------------------------------
 
@@ -241,7 +246,7 @@ class Outbound:
     connection needs to wait: for an update-rate window, a heartbeat, or a transport to drain.
     """
 
-    __slots__ = ("edge", "connection", "session", "wake", "task", "backlog", "reading_paused")
+    __slots__ = ("backlog", "connection", "edge", "reading_paused", "session", "task", "wake")
 
     def __init__(self, edge: WebSocketEdge, connection: ServerConnection, session: Session) -> None:
         self.edge = edge
@@ -408,7 +413,7 @@ class XentaraConnection(ServerConnection):
             mask = bytes(buffer[position + header : position + header + 4])
             payload = apply_mask(buffer[position + header + 4 : end], mask)
             position = end
-            self.on_message(payload, opcode == 1)  # type: ignore[misc]
+            self.on_message(payload, opcode == 1)
         if position:
             del buffer[:position]
         if self.on_message is None and buffer:

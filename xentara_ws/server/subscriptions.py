@@ -217,4 +217,3 @@ class EventScheduler:
                 if next_beat is None or beat < next_beat:
                     next_beat = beat
         self._next_heartbeat = next_beat
-

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ...model.element import Element
@@ -55,12 +55,11 @@ _META_DATA = (uuid_param(0, "element_uuid"), Param(1, "identifiers", "an array",
 
 def attribute_list(element: Element) -> list[dict[int, Any]]:
     return [
-        {0: spec.name, 1: spec.key, 2: int(spec.access), 3: int(spec.data_type)}
-        for spec in element.attributes.values()
+        {0: spec.name, 1: spec.key, 2: int(spec.access), 3: int(spec.data_type)} for spec in element.attributes.values()
     ]
 
 
-_META_VALUES = {
+_META_VALUES: dict[int, Callable[[Element], Any]] = {
     MetaData.PRIMARY_KEY: lambda e: e.primary_key,
     MetaData.ELEMENT_CATEGORY: lambda e: int(e.category),
     MetaData.ATTRIBUTE_LIST: attribute_list,
@@ -75,7 +74,7 @@ def meta_data(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
         if type(identifier) is not int or identifier not in _META_VALUES:
             raise invalid("invalid meta data identifier")
     element = find_element(ctx.state, p[0])
-    return {identifier: _META_VALUES[identifier](element) for identifier in p[1]}  # type: ignore[index]
+    return {identifier: _META_VALUES[identifier](element) for identifier in p[1]}
 
 
 _LOOKUP = (Param(0, "primary_key", "a text string", is_text),)

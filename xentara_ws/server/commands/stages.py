@@ -42,7 +42,8 @@ def shutdown(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     _authorize(ctx, params, SHUTDOWN_ENTITLEMENT)
     if not ctx.state.shutdown_enabled:
         raise ProtocolError(
-            ErrorCode.ACCESS_DENIED, "shutdown is disabled on this server (the operator can enable it with --allow-shutdown)"
+            ErrorCode.ACCESS_DENIED,
+            "shutdown is disabled on this server (the operator can enable it with --allow-shutdown)",
         )
     if ctx.state.stage not in (Stage.OPERATIONAL, Stage.SUSPENDED):
         raise ProtocolError(

@@ -67,7 +67,9 @@ def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
         )
     events = scheduler(ctx)
     if desired not in events.subscriptions and len(events.subscriptions) >= limits.max_subscriptions:
-        raise invalid(f"too many subscriptions on this connection (limit max_subscriptions = {limits.max_subscriptions})")
+        raise invalid(
+            f"too many subscriptions on this connection (limit max_subscriptions = {limits.max_subscriptions})"
+        )
     access = ctx.state.access
     for element, _ in items:
         if not access.can_read(ctx.session.principal, element):
