@@ -19,15 +19,15 @@ from typing import Any, Protocol
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import (
-    CloseCode,
-    Frame,
-    Opcode,
-    apply_mask,  # type: ignore[attr-defined]  # websockets' C speed-up
-)
+from websockets.frames import CloseCode, Frame, Opcode
 from websockets.http11 import Request, Response
 from websockets.protocol import OPEN
 from websockets.typing import Subprotocol
+
+try:  # websockets' C speed-up, as websockets itself uses it
+    from websockets.speedups import apply_mask
+except ImportError:  # pragma: no cover
+    from websockets.utils import apply_mask
 
 from .dispatcher import Dispatcher, internal_error_reply, parse_error_reply
 from .session import Session
