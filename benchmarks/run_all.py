@@ -236,6 +236,20 @@ def render(requests: list[dict[str, Any]], fanout: list[dict[str, Any]], memory:
     return "\n".join(lines)
 
 
+README = HERE.parent / "README.md"
+
+
+def update_readme(report: str) -> None:
+    """Put the tables of `report` between the README's results markers."""
+    text = README.read_text()
+    start, end = text.find("<!-- results -->"), text.find("<!-- /results -->")
+    if start < 0 or end < 0:
+        return
+    body = report.split("\n", 2)[2].strip()  # without the "# Benchmark results" title
+    body = body.replace("\n## ", "\n#### ")
+    README.write_text(text[: start + len("<!-- results -->")] + "\n" + body + "\n" + text[end:])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true")
@@ -263,6 +277,8 @@ def main() -> None:
     memory = bench_memory()
     report = render(requests, fanout, memory, command)
     Path(args.output).write_text(report)
+    if args.output == str(HERE / "results.md"):
+        update_readme(report)
     print()
     print(report)
 
