@@ -14,16 +14,6 @@ from .types import AttributeKey, Timestamp, XentaraError
 _ATTRIBUTES_BY_NAME = {a.attribute_name.lower(): a for a in Attribute} | {a.name.lower(): a for a in Attribute}
 _ATTRIBUTES_BY_NAME |= {a.name.lower().replace("_", ""): a for a in Attribute}
 
-_INTEGER_RANGES: dict[DataType, tuple[int, int]] = {
-    DataType.SIGNED_INTEGER_8: (-(2**7), 2**7 - 1),
-    DataType.SIGNED_INTEGER_16: (-(2**15), 2**15 - 1),
-    DataType.SIGNED_INTEGER_32: (-(2**31), 2**31 - 1),
-    DataType.SIGNED_INTEGER_64: (-(2**63), 2**63 - 1),
-    DataType.UNSIGNED_INTEGER_8: (0, 2**8 - 1),
-    DataType.UNSIGNED_INTEGER_16: (0, 2**16 - 1),
-    DataType.UNSIGNED_INTEGER_32: (0, 2**32 - 1),
-    DataType.UNSIGNED_INTEGER_64: (0, 2**64 - 1),
-}
 _TRUE = frozenset(("true", "1", "yes", "on"))
 _FALSE = frozenset(("false", "0", "no", "off"))
 
@@ -65,12 +55,16 @@ def parse_value(text: str, data_type: DataType | int) -> Any:
         if lowered in _FALSE:
             return False
         raise ValueError("expected true or false")
-    if data_type in _INTEGER_RANGES:
+    try:
+        limits = DataType(data_type).integer_range
+    except ValueError:
+        limits = None
+    if limits is not None:
         try:
             number = int(text, 0)
         except ValueError:
             raise ValueError("expected an integer") from None
-        low, high = _INTEGER_RANGES[DataType(data_type)]
+        low, high = limits
         if not low <= number <= high:
             raise ValueError(f"out of range {low}..{high}")
         return number
