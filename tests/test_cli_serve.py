@@ -148,3 +148,18 @@ def test_serve_waits_for_nothing_when_started_twice_on_one_port(tmp_path, capsys
         assert main(["serve", "--no-tls", "--host", "127.0.0.1", "--port", str(port)]) == 2
         assert time.monotonic() - started < 10
     assert "cannot listen" in capsys.readouterr().err
+
+
+def test_schema_dir_validates_the_files_against_the_vendor_schemas(tmp_path, capsys):
+    import shutil
+
+    schemas = SAMPLE_CONFIG.parent / "xentara-schemas"
+    folder = tmp_path / "config"
+    shutil.copytree(SAMPLE_CONFIG, folder)
+    model = json.loads((folder / "model.json").read_text())
+    model["children"][0]["@Group"]["colour"] = "red"  # our own checks allow it; the vendor schema does not
+    (folder / "model.json").write_text(json.dumps(model))
+    argv = ["serve", "--config", str(folder), "--no-tls", "--port", "0", "--schema-dir", str(schemas)]
+    assert main(argv) == 2
+    error = capsys.readouterr().err
+    assert "model.json" in error and "colour" in error

@@ -60,7 +60,8 @@ async def start(config_dir, tmp_path, *extra):
 
 @pytest.fixture
 async def sample_server(tmp_path):
-    server = await start(SAMPLE_CONFIG, tmp_path)
+    # As it is, and checked against the vendor's own schemas on the way in.
+    server = await start(SAMPLE_CONFIG, tmp_path, "--schema-dir", str(SAMPLE_CONFIG.parent / "xentara-schemas"))
     yield server
     await server.close()
 

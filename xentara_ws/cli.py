@@ -76,6 +76,11 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--port", type=int, help="port (default: httpServer.port of config.json, else 8080)")
     serve.add_argument("--no-tls", action="store_true", help="serve plain ws:// (local development only)")
     serve.add_argument("--allow-shutdown", action="store_true", help="let clients shut the server down (opcode 11)")
+    serve.add_argument(
+        "--schema-dir",
+        metavar="DIR",
+        help="also validate the files against the vendor's schema-xentara-*.json in DIR (or $XENTARA_SCHEMA_DIR)",
+    )
     serve.add_argument("--state-dir", metavar="DIR", help="where a generated TLS certificate is kept")
     serve.add_argument("--max-message-size", type=int, metavar="BYTES", help="largest accepted message (default 1 MiB)")
     serve.add_argument("--max-packets", type=int, metavar="N", help="packets answered per message (default 1000)")

@@ -17,8 +17,6 @@ from typing import Any, Final
 import cbor2
 from cbor2 import CBORTag
 
-from .errors import ErrorCode, ProtocolError
-
 MAX_DEPTH: Final = 32
 
 TAG_UUID: Final = 37
@@ -202,7 +200,3 @@ def array_header(length: int) -> bytes:
     if length < 0x10000:
         return b"\x99" + length.to_bytes(2, "big")
     return b"\x9a" + length.to_bytes(4, "big")
-
-
-def parse_error(message: str) -> ProtocolError:
-    return ProtocolError(ErrorCode.PARSE_ERROR, message)

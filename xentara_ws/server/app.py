@@ -77,12 +77,17 @@ class XentaraServer:
         await self.edge.close()
         self.stopped.set()
 
-    async def serve_until_stopped(self) -> None:
-        """Run until SIGINT/SIGTERM or an enabled shutdown command, then close gracefully."""
+    def stop_on_signals(self) -> None:
+        """Make SIGINT and SIGTERM close the server gracefully (call before announcing it is up)."""
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(signum, self.request_stop)
+
+    async def serve_until_stopped(self) -> None:
+        """Run until SIGINT/SIGTERM or an enabled shutdown command, then close gracefully."""
+        loop = asyncio.get_running_loop()
+        self.stop_on_signals()
         try:
             await self.stopped.wait()
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -117,7 +118,7 @@ def limits_from(args: argparse.Namespace) -> Limits:
 def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
     serve_plan = plan(args)
     try:
-        model = load_model(serve_plan.model_path, schema_path=_model_schema())
+        model = load_model(serve_plan.model_path, schema_path=_model_schema(args))
     except ModelError as error:
         raise ServeError(f"the model cannot be served:\n{error}") from None
     from .security_setup import configure_security
@@ -135,9 +136,25 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
     return server, serve_plan
 
 
-def _model_schema() -> Path | None:
-    value = os.environ.get("XENTARA_MODEL_SCHEMA")
-    return Path(value) if value else None
+def schema_dir(args: argparse.Namespace) -> Path | None:
+    """The folder of the vendor's schema-xentara-*.json files, if the operator named one."""
+    value = getattr(args, "schema_dir", None) or os.environ.get("XENTARA_SCHEMA_DIR")
+    if not value:
+        return None
+    folder = Path(value)
+    if not folder.is_dir():
+        raise ServeError(f"--schema-dir {value}: no such directory")
+    return folder
+
+
+def _model_schema(args: argparse.Namespace) -> Path | None:
+    folder = schema_dir(args)
+    if folder is None:
+        return None  # the loader still honours XENTARA_MODEL_SCHEMA, and always runs its own checks
+    schema = folder / "schema-xentara-model.json"
+    if not schema.is_file():
+        raise ServeError(f"{folder}: there is no schema-xentara-model.json")
+    return schema
 
 
 def use_uvloop() -> bool:
@@ -156,6 +173,7 @@ async def _serve(server: XentaraServer, serve_plan: ServePlan) -> None:
     except OSError as error:
         raise ServeError(f"cannot listen on {serve_plan.host}:{serve_plan.port}: {error.strerror or error}") from None
     serve_plan.port = server.port
+    server.stop_on_signals()  # before the announcement, so that a signal right after it is handled
     print(f"xentara-ws serving {serve_plan.model_path} at {serve_plan.url}", flush=True)
     for note in serve_plan.notes:
         print(note, flush=True)
@@ -171,5 +189,6 @@ def serve_forever(args: argparse.Namespace) -> int:
             logger.debug("running on uvloop")
         await _serve(server, serve_plan)
 
-    asyncio.run(main())
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the server was up
+        asyncio.run(main())
     return 0

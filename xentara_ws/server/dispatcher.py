@@ -107,7 +107,7 @@ class Dispatcher:
         try:
             result = handler(CommandContext(self.state, session, message_id), params)
         except ProtocolError as error:
-            return [_ERROR, message_id, {0: int(error.code), 1: error.message}]
+            return [_ERROR, message_id, error.to_map()]
         except Exception:
             logger.exception("internal error handling packet %r", packet)
             return error_packet(message_id, ErrorCode.INTERNAL_ERROR)

@@ -35,10 +35,6 @@ def is_uint(value: Any) -> bool:
     return type(value) is int and value >= 0
 
 
-def is_int(value: Any) -> bool:
-    return type(value) is int
-
-
 def is_text(value: Any) -> bool:
     return type(value) is str
 

@@ -94,12 +94,12 @@ def state_dir(args: argparse.Namespace) -> Path:
 def configure_security(plan: ServePlan, args: argparse.Namespace) -> None:
     """Fill in TLS, the gatekeeper, access control and sub-session logins; raise ServeError on bad files."""
     from ..demo import DEMO_PASSWORD, DEMO_USER
-    from .bootstrap import ServeError
+    from .bootstrap import ServeError, schema_dir
 
     config = None
     if plan.config_dir is not None:
         try:
-            config = load_configuration(plan.config_dir)
+            config = load_configuration(plan.config_dir, schema_dir(args))
         except ConfigurationError as error:
             raise ServeError(f"the configuration cannot be served:\n{error}") from None
         for warning in config.warnings:
