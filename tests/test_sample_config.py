@@ -230,3 +230,47 @@ async def test_every_cli_command_works_against_the_sample_configuration(sample_s
     out = capsys.readouterr().out
     assert code == 0, out
     assert expected in out
+
+
+# -- every command against the sample configuration, with the error codes it can produce -----------
+
+
+async def test_commands_and_their_errors_against_the_sample_configuration(sample_server):
+    client = await open_as(sample_server, hello=False)
+    assert (await client.request(8))[2][0] == -32000
+    assert (await client.request(14, {0: 1, 1: 1}))[2] == {0: 1}
+    assert (await client.request(14, {0: 1, 1: 1}))[2][0] == -32001
+    assert (await client.request(42))[2][0] == -32601
+    assert (await client.send_raw(b"\xff"))[0][2][0] == -32700
+    assert (await client.batch([1, 5, 8]))[0][2][0] == -32600
+
+    info = (await client.request(0, {0: [0, 1, 2]}))[2]
+    assert info[2].endswith("xentara-sample-config/model.json")
+    browsed = (await client.request(1, {0: NIL_UUID, 1: 2, 2: [1, 2]}))[2]
+    assert {"Semantic Sampler", "Semantic Sampler.Pulse", "Semantic Sampler.Test Register"} <= {e[0] for e in browsed}
+    meta = (await client.request(2, {0: PULSE, 1: [0, 1, 2, 3]}))[2]
+    assert meta[0] == "Semantic Sampler.Pulse" and meta[1] == 2 and meta[3] is False
+    value = next(a for a in meta[2] if a[1] == 11)
+    assert value[2] == 0 and value[3] == 0, "the pulse data point is a read-only Boolean"
+    assert (await client.request(3, {0: "Semantic Sampler.Pulse"}))[2] == PULSE
+    pulse = (await client.request(4, {0: PULSE, 1: [11, 9, 7, 10]}))[2]
+    assert type(pulse[11].value) is bool and pulse[9] == CBORTag(121, 0) and pulse[10].value[0] == -32101
+
+    assert (await client.request(5, {0: TEST_REGISTER, 1: 11, 2: -5}))[0] == 1
+    assert (await client.request(5, {0: TEST_REGISTER, 1: 11, 2: 2**63}))[2][0] == -32105
+    assert (await client.request(5, {0: TEST_REGISTER, 1: 11, 2: 1.5}))[2][0] == -32106
+    assert (await client.request(5, {0: PULSE, 1: 11, 2: True}))[2][0] == -32103
+    assert (await client.request(5, {0: TEST_REGISTER, 1: 10, 2: True}))[2][0] == -32101
+    assert (await client.request(5, {0: uuid.uuid4(), 1: 11, 2: 1}))[2][0] == -32100
+    assert (await client.request(5, {0: TEST_REGISTER, 1: 11}))[2][0] == -32602
+
+    assert (await client.request(8))[2] == 2
+    for opcode in (10, 9, 11):  # the sample grants no stage control to anyone
+        assert (await client.request(opcode))[2][0] == -32102
+    assert (await client.request(7, {0: uuid.uuid4()}))[2][0] == -32110
+    session = (await client.request(12, {0: CBORTag(123, {0: USER, 1: PASSWORD}), 1: uuid.UUID(int=7)}))[2]
+    assert session == uuid.UUID(int=7)
+    assert (await client.request(15, {0: NIL_UUID}))[2][0] == -32602
+    assert (await client.request(13, {0: uuid.uuid4()}))[2][0] == -32111
+    assert (await client.request(13, {0: session}))[0] == 1
+    await client.close()
