@@ -274,3 +274,56 @@ async def test_commands_and_their_errors_against_the_sample_configuration(sample
     assert (await client.request(13, {0: uuid.uuid4()}))[2][0] == -32111
     assert (await client.request(13, {0: session}))[0] == 1
     await client.close()
+
+
+async def test_a_client_certificate_sub_session_is_matched_against_client_certs_json(tmp_path):
+    import time as _time
+
+    from security_helpers import der, make_cert, name, pem
+
+    now = _time.time()
+    root, root_key = make_cert(
+        name(C="DE", O="Example", CN="Example Root"), ca=True, not_before=now - 86400, not_after=now + 86400 * 365
+    )
+    client_cert, _ = make_cert(
+        name(C="DE", O="Example", OU="Plant 1", CN="hmi-7"),
+        root.subject,
+        root_key,
+        not_before=now - 86400,
+        not_after=now + 86400,
+    )
+    rogue, rogue_key = make_cert(name(C="DE", O="Example", CN="Example Root"), ca=True, not_before=now - 86400)
+    forged, _ = make_cert(
+        name(C="DE", O="Example", OU="Plant 1", CN="hmi-7"), rogue.subject, rogue_key, not_before=now - 86400
+    )
+    folder = tmp_path / "config"
+    shutil.copytree(SAMPLE_CONFIG, folder)
+    (folder / "certs").mkdir()
+    (folder / "certs" / "root.pem").write_bytes(pem(root))
+    (folder / "client-certs.json").write_text(
+        json.dumps(
+            {
+                "rootCertificates": [{"issuer": "C=DE,O=Example,CN=Example Root", "certificatePath": "root.pem"}],
+                "rules": [
+                    {
+                        "issuer": "C=DE,O=Example,CN=Example Root",
+                        "subjectPrefix": "C=DE, O=Example, OU=Plant 1",
+                        "roles": ["Administrator"],
+                    }
+                ],
+            }
+        )
+    )
+    server = await start(folder, tmp_path)
+    try:
+        client = await open_as(server)
+        reply = await client.request(12, {0: CBORTag(122, {0: der(client_cert)})})
+        assert reply[0] == 1, reply
+        assert (await client.request(15, {0: reply[2]}))[2] == {0: True, 1: True}
+        refused = await client.request(12, {0: CBORTag(122, {0: der(forged)})})
+        assert refused[0] == 2 and refused[2][0] == -32102
+        garbage = await client.request(12, {0: CBORTag(122, {0: b"not a certificate"})})
+        assert garbage[0] == 2 and garbage[2][0] == -32102
+        await client.close()
+    finally:
+        await server.close()
