@@ -163,3 +163,16 @@ def test_schema_dir_validates_the_files_against_the_vendor_schemas(tmp_path, cap
     assert main(argv) == 2
     error = capsys.readouterr().err
     assert "model.json" in error and "colour" in error
+
+
+def test_limits_come_from_the_command_line_and_bad_ones_are_refused(capsys):
+    from xentara_ws.cli import build_parser
+    from xentara_ws.server.bootstrap import ServeError, limits_from
+
+    args = build_parser().parse_args(
+        ["serve", "--max-subscriptions", "5", "--max-packets", "10", "--hello-timeout", "2"]
+    )
+    limits = limits_from(args)
+    assert (limits.max_subscriptions, limits.max_packets_per_message, limits.client_hello_timeout) == (5, 10, 2.0)
+    with pytest.raises(ServeError, match="--max-connections must be positive"):
+        limits_from(build_parser().parse_args(["serve", "--max-connections", "0"]))

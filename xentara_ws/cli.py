@@ -86,6 +86,12 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--max-packets", type=int, metavar="N", help="packets answered per message (default 1000)")
     serve.add_argument("--hello-timeout", type=float, metavar="SECONDS", help="client_hello deadline (default 10)")
     serve.add_argument("--send-timeout", type=float, metavar="SECONDS", help="slow-consumer disconnect (default 30)")
+    serve.add_argument("--max-subscriptions", type=int, metavar="N", help="subscriptions per connection (default 1000)")
+    serve.add_argument(
+        "--max-subscription-attributes", type=int, metavar="N", help="attributes per subscription (default 10000)"
+    )
+    serve.add_argument("--max-sub-sessions", type=int, metavar="N", help="sub-sessions per connection (default 64)")
+    serve.add_argument("--max-connections", type=int, metavar="N", help="open connections (default 10000)")
     serve.set_defaults(handler=run_serve)
 
 

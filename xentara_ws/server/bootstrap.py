@@ -106,6 +106,10 @@ def limits_from(args: argparse.Namespace) -> Limits:
         ("max_packets", "max_packets_per_message"),
         ("hello_timeout", "client_hello_timeout"),
         ("send_timeout", "send_timeout"),
+        ("max_subscriptions", "max_subscriptions"),
+        ("max_subscription_attributes", "max_subscription_attributes"),
+        ("max_sub_sessions", "max_sub_sessions"),
+        ("max_connections", "max_connections"),
     ):
         value = getattr(args, option, None)
         if value is not None:
