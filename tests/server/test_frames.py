@@ -109,3 +109,19 @@ async def test_a_close_frame_is_answered_with_a_close_frame(server):
     opcode, payload = await read_frame(reader)
     assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1000
     writer.close()
+
+
+async def test_a_frame_announcing_more_than_the_limit_is_refused_at_once_with_1009(server):
+    reader, writer = await open_raw(server.port)
+    writer.write(bytes((0x82, 0x80 | 127)) + (2**40).to_bytes(8, "big") + b"\x00\x00\x00\x00" + b"x" * 100)
+    opcode, payload = await read_frame(reader)
+    assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1009
+    writer.close()
+
+
+async def test_a_control_frame_with_a_long_payload_closes_the_connection_with_1002(server):
+    reader, writer = await open_raw(server.port)
+    writer.write(bytes((0x89, 0x80 | 126)) + (4000).to_bytes(2, "big") + b"\x00\x00\x00\x00" + b"x" * 4000)
+    opcode, payload = await read_frame(reader)
+    assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1002
+    writer.close()

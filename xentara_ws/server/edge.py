@@ -397,8 +397,9 @@ class XentaraConnection(ServerConnection):
             whole_data_frame = first & 0xF0 == 0x80 and second & 0x80 and opcode in (1, 2)
             if not whole_data_frame or (limit is not None and length > limit):
                 # Control frames, fragments, bad or oversize frames: websockets' protocol decides,
-                # from here on for everything but control frames (they do not break message order).
-                if first & 0x08 == 0:
+                # from here on for everything but well-formed control frames (they do not break
+                # message order, and at most 125 bytes are worth waiting for).
+                if first & 0x08 == 0 or length > 125:
                     self.on_message = None
                     break
                 end = position + header + (4 if second & 0x80 else 0) + length
