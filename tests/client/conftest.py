@@ -1,4 +1,4 @@
-"""Fixtures for the client tests: servers with sub-session logins, a demo-like model, a TLS server."""
+"""Fixtures for the client tests: a server with sub-session logins and a TLS server."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import ipaddress
 from collections.abc import AsyncIterator
 
 import pytest
-from client.support import PasswordLogins, TLSMaterial, demo_like_model
+from client.support import PasswordLogins, TLSMaterial
 from helpers import small_model
 
 from xentara_ws.server.app import XentaraServer
@@ -22,16 +22,6 @@ def logins() -> PasswordLogins:
 async def login_server(logins: PasswordLogins) -> AsyncIterator[XentaraServer]:
     """The small model, with sub-session logins enabled."""
     instance = XentaraServer(small_model(), sub_session_authenticator=logins)
-    await instance.start("127.0.0.1", 0)
-    try:
-        yield instance
-    finally:
-        await instance.close()
-
-
-@pytest.fixture
-async def demo_server(logins: PasswordLogins) -> AsyncIterator[XentaraServer]:
-    instance = XentaraServer(demo_like_model(), sub_session_authenticator=logins)
     await instance.start("127.0.0.1", 0)
     try:
         yield instance

@@ -8,11 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from helpers import register
-
-from xentara_ws.model.element import Element
-from xentara_ws.model.tree import Model
-from xentara_ws.protocol.identifiers import DataType, ElementCategory
 from xentara_ws.server.app import XentaraServer
 
 LEVEL_UUID = "55555555-5555-4555-8555-555555555555"
@@ -40,33 +35,6 @@ class PasswordLogins:
         if (user, password) != ("operator", "secret"):
             raise ValueError("bad password")
         return user
-
-
-def demo_like_model() -> Model:
-    """The names the examples default to: Plant.Tank.Level and Plant.Setpoint."""
-    import uuid
-
-    model = Model(path="/models/demo-like.json")
-    plant = Element(
-        name="Plant",
-        element_uuid=uuid.uuid4(),
-        model_type="@Group",
-        type_name="element group",
-        category=ElementCategory.ELEMENT_GROUP,
-    )
-    tank = Element(
-        name="Tank",
-        element_uuid=uuid.uuid4(),
-        model_type="@Group",
-        type_name="element group",
-        category=ElementCategory.ELEMENT_GROUP,
-    )
-    model.root.add_child(plant)
-    plant.add_child(tank)
-    tank.add_child(register("Level", uuid.UUID(LEVEL_UUID), DataType.FLOAT_64, 12.5))
-    plant.add_child(register("Setpoint", uuid.UUID(SETPOINT_UUID), DataType.FLOAT_64, 40.0))
-    model.reindex()
-    return model
 
 
 def free_port() -> int:
