@@ -5,6 +5,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import uuid
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from xentara_ws.protocol.codec import decode, encode
 
@@ -125,3 +130,108 @@ async def test_a_control_frame_with_a_long_payload_closes_the_connection_with_10
     opcode, payload = await read_frame(reader)
     assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1002
     writer.close()
+
+
+
+class ThreadedServer:
+    """A real server on its own event loop in a thread, for tests driven by blocking sockets."""
+
+    def __init__(self) -> None:
+        import threading
+
+        from helpers import small_model
+
+        from xentara_ws.server.app import XentaraServer
+
+        self.loop = asyncio.new_event_loop()
+        self.server = XentaraServer(small_model())
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start("127.0.0.1", 0), self.loop).result(10)
+        self.port = self.server.port
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def read_frame_blocking(sock) -> tuple[int, bytes]:
+    def exactly(n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            assert chunk, "connection closed"
+            data += chunk
+        return data
+
+    first, second = exactly(2)
+    length = second & 0x7F
+    if length == 126:
+        length = int.from_bytes(exactly(2), "big")
+    return first & 0x0F, exactly(length)
+
+
+_MESSAGES = [
+    [[0, 2, 8]],
+    [[0, 3, 3, {0: "Group 1"}]],
+    [[0, 4, 3, {0: "x" * 300}]],
+    [[0, 5, 1, {0: uuid.UUID(int=0)}]],
+    [[0, 6, 99]],
+    [[0, 7, 8], [0, 8, 8]],
+]
+
+
+@pytest.fixture(scope="module")
+def threaded_server():
+    server = ThreadedServer()
+    yield server
+    server.close()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    picks=st.lists(st.integers(0, len(_MESSAGES) - 1), min_size=1, max_size=6),
+    cuts=st.lists(st.integers(1, 60), max_size=12),
+    ping_at=st.none() | st.integers(0, 5),
+    early_count=st.integers(0, 6),
+)
+def test_any_split_of_a_stream_of_frames_gets_every_reply_in_order(threaded_server, picks, cuts, ping_at, early_count):
+    import socket
+
+    messages = [_MESSAGES[i] for i in picks]
+    frames = [frame(encode(m)) for m in messages]
+    early = handshake() + frame(HELLO) + b"".join(frames[:early_count])
+    late = b"".join(frames[early_count:])
+    if ping_at is not None:  # anywhere, even before the handshake response: the pong comes after it
+        if ping_at % 3 == 0:
+            early += frame(b"ping", opcode=9)
+        else:
+            late = frame(b"ping", opcode=9) + late if ping_at % 3 == 1 else late + frame(b"ping", opcode=9)
+    with socket.create_connection(("127.0.0.1", threaded_server.port), timeout=5) as sock:
+        position = 0
+        for cut in cuts:
+            sock.sendall(early[position : position + cut])
+            position += cut
+        sock.sendall(early[position:])
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += sock.recv(1)
+        assert response.startswith(b"HTTP/1.1 101")
+        for start in range(0, len(late), 7):
+            sock.sendall(late[start : start + 7])
+        assert decode(read_frame_blocking(sock)[1]) == [[1, 1, {0: 1}]]
+        replies = []
+        pongs = 0
+        while len(replies) < len(messages):
+            opcode, payload = read_frame_blocking(sock)
+            if opcode == 10:
+                pongs += 1
+            else:
+                replies.append(decode(payload))
+        assert [[p[1] for p in r] for r in replies] == [[p[1] for p in m] for m in messages]
+        if ping_at is not None:
+            if pongs == 0:
+                assert read_frame_blocking(sock) == (10, b"ping")
+            else:
+                assert pongs == 1

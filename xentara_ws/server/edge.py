@@ -19,9 +19,9 @@ from typing import Any, Protocol
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.exceptions import ConnectionClosed
-from websockets.frames import CloseCode, Frame, Opcode
+from websockets.frames import CloseCode
 from websockets.http11 import Request, Response
-from websockets.protocol import OPEN
+from websockets.protocol import CONNECTING, OPEN
 from websockets.typing import Subprotocol
 
 try:  # websockets' C speed-up, as websockets itself uses it
@@ -168,6 +168,8 @@ class WebSocketEdge:
         loop = asyncio.get_running_loop()
         hello_timer = loop.call_later(self.state.limits.client_hello_timeout, self._hello_deadline, connection, session)
         logger.debug("connection from %s", session.peer)
+        if isinstance(connection, XentaraConnection):
+            connection.start()
         try:
             # Only what websockets reassembles itself (fragmented messages) arrives here.
             async for message in connection:
@@ -222,8 +224,7 @@ class WebSocketEdge:
 
 
 _BINARY_FRAME = 0x82
-_DATA_OPCODES = (Opcode.BINARY, Opcode.TEXT)
-_FRAGMENT_OPCODES = (Opcode.BINARY, Opcode.TEXT, Opcode.CONT)
+_EARLY_DATA_LIMIT = 1 << 20
 
 
 _SHORT_HEADERS = tuple(bytes((_BINARY_FRAME, length)) for length in range(126))
@@ -349,27 +350,57 @@ class XentaraConnection(ServerConnection):
     """A server connection that parses client frames itself once the edge is ready for messages.
 
     Each complete data frame is handed to `on_message` as soon as it arrives: no message queue,
-    no generator-based parser, no task switch per request. Control frames (ping, pong, close),
-    fragmented messages and anything invalid or oversize are passed on, as whole frames, to
-    websockets' own protocol, which answers them as usual. A fragmented message switches the
-    connection to websockets' path for good, so that messages stay in order.
+    no generator-based parser, no task switch per request. websockets still parses the upgrade
+    request (and only that: frames sent along with it wait until the connection is open), and
+    control frames (ping, pong, close), fragmented messages and anything invalid or oversize are
+    passed on to websockets' own protocol, as whole frames, which answers them as usual. A
+    fragmented message switches the connection to websockets' path for good, to keep order.
     """
 
     on_message: Callable[[bytes, bool], None] | None = None
     _buffer: bytearray | None = None
     _held = False
+    _request_seen = False
+    _request_tail = b""
 
     def data_received(self, data: bytes) -> None:
-        if self.on_message is None or self.protocol.state is not OPEN:
-            if self._buffer:
-                data, self._buffer = bytes(self._buffer) + data, None
-            super().data_received(data)
+        if not self._request_seen:
+            # Feed websockets the upgrade request, byte-exactly up to its blank line; frames sent
+            # along with it wait until the edge has admitted the client and the connection is open.
+            combined = self._request_tail + data
+            end = combined.find(b"\r\n\r\n")
+            if end < 0:
+                self._request_tail = combined[-3:]
+                super().data_received(data)
+                return
+            cut = end + 4 - len(self._request_tail)
+            self._request_seen = True
+            super().data_received(data[:cut])
+            data = data[cut:]
+            if not data:
+                return
+        state = self.protocol.state
+        if (state is OPEN and self.on_message is not None) or state is CONNECTING:
+            buffer = self._buffer
+            if buffer is None:
+                buffer = self._buffer = bytearray()
+            buffer += data
+            if state is OPEN:
+                self._parse_frames()
+            elif len(buffer) > _EARLY_DATA_LIMIT and self.transport is not None:
+                self.transport.pause_reading()  # the handshake is not done: no need to take more yet
             return
-        buffer = self._buffer
-        if buffer is None:
-            buffer = self._buffer = bytearray()
-        buffer += data
-        self._parse_frames()
+        # websockets' own path: closing connections, refused handshakes, fragmented messages.
+        if self._buffer:
+            data, self._buffer = bytes(self._buffer) + data, None
+        super().data_received(data)
+
+    def start(self) -> None:
+        """The edge is ready: answer what arrived with the handshake."""
+        if self._buffer and self.on_message is not None and self.protocol.state is OPEN:
+            self._parse_frames()
+        if not self._held and self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def _parse_frames(self) -> None:
         buffer = self._buffer
@@ -407,6 +438,8 @@ class XentaraConnection(ServerConnection):
                     break
                 super().data_received(bytes(buffer[position:end]))
                 position = end
+                if self.protocol.state is not OPEN:
+                    break  # a close frame: what follows is websockets' to handle
                 continue
             end = position + header + 4 + length
             if size < end:
@@ -417,20 +450,9 @@ class XentaraConnection(ServerConnection):
             self.on_message(payload, opcode == 1)
         if position:
             del buffer[:position]
-        if self.on_message is None and buffer:
+        if buffer and (self.on_message is None or self.protocol.state is not OPEN):
             rest, self._buffer = bytes(buffer), None
             super().data_received(rest)
-
-    def process_event(self, event: Any) -> None:
-        # Frames websockets parsed itself (e.g. sent together with the handshake) take the same
-        # direct path while it is active, so that no message overtakes another.
-        on_message = self.on_message
-        if on_message is not None and type(event) is Frame and event.fin and event.opcode in _DATA_OPCODES:
-            on_message(bytes(event.data), event.opcode is Opcode.TEXT)
-            return
-        if type(event) is Frame and event.opcode in _FRAGMENT_OPCODES:
-            self.on_message = None
-        super().process_event(event)
 
     def hold(self) -> None:
         """Stop handling requests (their replies cannot be written): back-pressure to the client."""
