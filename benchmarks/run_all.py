@@ -127,6 +127,14 @@ def bench_fanout(runs: int, duration: float) -> list[dict[str, Any]]:
     return rows
 
 
+def fanout_python_cost() -> float:
+    """Microseconds of the server's own work per delivery, without sockets (fanout_breakdown.py)."""
+    result = subprocess.run(
+        pinned(0, [PYTHON, str(HERE / "fanout_breakdown.py")]), capture_output=True, text=True, timeout=120, check=True
+    )
+    return float(result.stdout.split(": ", 1)[1].split()[0])
+
+
 def _hold(server: ServerProcess, connections: int, subscribe: bool) -> int:
     process = subprocess.Popen(
         pinned(
@@ -170,7 +178,13 @@ def bench_memory(connections: int = 1000) -> dict[str, float]:
     }
 
 
-def render(requests: list[dict[str, Any]], fanout: list[dict[str, Any]], memory: dict[str, float], command: str) -> str:
+def render(
+    requests: list[dict[str, Any]],
+    fanout: list[dict[str, Any]],
+    memory: dict[str, float],
+    command: str,
+    python_cost: float,
+) -> str:
     by = {(r["server"], r["scenario"]): r for r in requests}
     lines = [
         "# Benchmark results",
@@ -194,6 +208,9 @@ def render(requests: list[dict[str, Any]], fanout: list[dict[str, Any]], memory:
     lines += [
         "",
         "## Fan-out (one register written in a closed loop, every subscriber gets each change)",
+        "",
+        f"The server's own work is {python_cost:.2f} µs per delivery (`python benchmarks/fanout_breakdown.py`, "
+        "no sockets); the rest of each delivery's time is the kernel's `write` to that subscriber's socket.",
         "",
         "| subscribers | deliveries/s | writes/s |",
         "|---:|---:|---:|",
@@ -275,7 +292,7 @@ def main() -> None:
     fanout = bench_fanout(runs, duration)
     print("memory:", flush=True)
     memory = bench_memory()
-    report = render(requests, fanout, memory, command)
+    report = render(requests, fanout, memory, command, fanout_python_cost())
     Path(args.output).write_text(report)
     if args.output == str(HERE / "results.md"):
         update_readme(report)
