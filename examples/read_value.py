@@ -21,7 +21,9 @@ async def main(args: argparse.Namespace) -> int:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser(__doc__)
-    options.add_argument("--element", default="Plant.Tank.Level", help="primary key or UUID (default Plant.Tank.Level)")
+    options.add_argument(
+        "--element", default="Plant.Tank.Temperature", help="primary key or UUID (default Plant.Tank.Temperature)"
+    )
     return options.parse_args(argv)
 
 

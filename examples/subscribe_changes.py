@@ -31,11 +31,11 @@ async def main(args: argparse.Namespace) -> int:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     options = parser(__doc__)
     options.add_argument(
-        "--element", action="append", help="primary key to watch; repeatable (default Plant.Tank.Level)"
+        "--element", action="append", help="primary key to watch; repeatable (default Plant.Tank.Temperature)"
     )
     options.add_argument("--count", type=int, default=0, help="stop after this many changes (default: never)")
     args = options.parse_args(argv)
-    args.element = args.element or ["Plant.Tank.Level"]
+    args.element = args.element or ["Plant.Tank.Temperature"]
     return args
 
 

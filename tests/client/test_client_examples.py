@@ -47,7 +47,7 @@ async def run(name: str, *argv: str) -> int:
 
 async def test_read_value_reads_the_default_element(demo, capsys):
     assert await run("read_value", "--url", demo) == 0
-    assert "Plant.Tank.Level = " in capsys.readouterr().out
+    assert "Plant.Tank.Temperature = " in capsys.readouterr().out
 
 
 async def test_write_register_writes_and_reads_back(demo, capsys):
@@ -92,6 +92,6 @@ async def test_embed_publish_serves_published_values_and_sees_writes(capsys):
 def test_examples_default_to_the_demo_server():
     args = load("read_value").parse_args([])
     assert args.url == "wss://127.0.0.1:8080/api/ws" and (args.user, args.password) == ("demo", "demo")
-    assert args.element == "Plant.Tank.Level"
+    assert args.element == "Plant.Tank.Temperature"
     assert load("write_register").parse_args([]).element == "Plant.Line.Setpoint"
     assert load("_common").connect_options(args)["insecure"] is True

@@ -132,7 +132,6 @@ async def test_a_control_frame_with_a_long_payload_closes_the_connection_with_10
     writer.close()
 
 
-
 class ThreadedServer:
     """A real server on its own event loop in a thread, for tests driven by blocking sockets."""
 
