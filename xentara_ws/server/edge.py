@@ -1,7 +1,7 @@
 """The WebSocket edge: `/api/ws`, upgrade-time admission, limits, and moving bytes to the dispatcher.
 
-It never interprets packets; it hands whole messages to the dispatcher and sends back what it
-returns, plus the event messages each connection's scheduler produces.
+It never interprets packets: it reads WebSocket frames, hands whole messages to the dispatcher and
+sends back what it returns, plus the event messages each connection's scheduler produces.
 """
 
 from __future__ import annotations
