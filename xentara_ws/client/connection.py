@@ -176,7 +176,8 @@ class XentaraClient:
         await self._open()
         return self
 
-    async def _open(self) -> None:
+    async def _open(self, *, restore: bool = False) -> None:
+        """Open the WebSocket and say client_hello; after a reconnect, restore what the client had."""
         ws = await self._open_websocket()
         self._ws = ws
         self._reader = asyncio.create_task(self._read(ws))
@@ -184,6 +185,8 @@ class XentaraClient:
             # client_hello must be alone and first: nothing else may share its message.
             reply = await self._call_now(Opcode.CLIENT_HELLO, {0: PROTOCOL_VERSION, 1: PROTOCOL_VERSION})
             self.protocol_version = reply.get(0) if isinstance(reply, Mapping) else None
+            if restore:
+                await self._restore()
         except BaseException:
             await ws.close()
             raise
@@ -400,7 +403,7 @@ class XentaraClient:
             attempt += 1
             await asyncio.sleep(delay)
             try:
-                await self._open_and_restore()
+                await self._open(restore=True)
             except (ConnectionFailed, XentaraError, OSError, TimeoutError) as error:
                 logger.info("reconnect attempt %d to %s failed: %s", attempt, self.url, error)
                 if self.max_reconnect_attempts is not None and attempt >= self.max_reconnect_attempts:
@@ -414,29 +417,19 @@ class XentaraClient:
             logger.info("reconnected to %s", self.url)
             return
 
-    async def _open_and_restore(self) -> None:
-        ws = await self._open_websocket()
-        self._ws = ws
-        self._reader = asyncio.create_task(self._read(ws))
-        try:
-            reply = await self._call_now(Opcode.CLIENT_HELLO, {0: PROTOCOL_VERSION, 1: PROTOCOL_VERSION})
-            self.protocol_version = reply.get(0) if isinstance(reply, Mapping) else None
-            # Sub-sessions first: subscriptions do not depend on them, but writes right after may.
-            restores = [
-                self._call_now(Opcode.CREATE_SUB_SESSION, {0: login.authentication, 1: session_id})
-                for session_id, login in self._sub_sessions.items()
-            ]
-            restores += [self._call_now(Opcode.SUBSCRIBE, s._params()) for s in self._subscriptions.values()]
-            results = await asyncio.gather(*restores, return_exceptions=True)
-            for result in results:
-                if isinstance(result, XentaraError):
-                    logger.warning("could not restore after reconnect: %s", result)
-                elif isinstance(result, BaseException):
-                    raise result
-        except BaseException:
-            await ws.close()
-            raise
-        self._connected.set()
+    async def _restore(self) -> None:
+        # Sub-sessions first: subscriptions do not depend on them, but writes right after may.
+        restores = [
+            self._call_now(Opcode.CREATE_SUB_SESSION, {0: login.authentication, 1: session_id})
+            for session_id, login in self._sub_sessions.items()
+        ]
+        restores += [self._call_now(Opcode.SUBSCRIBE, s._params()) for s in self._subscriptions.values()]
+        results = await asyncio.gather(*restores, return_exceptions=True)
+        for result in results:
+            if isinstance(result, XentaraError):
+                logger.warning("could not restore after reconnect: %s", result)
+            elif isinstance(result, BaseException):
+                raise result
 
     # -- commands ------------------------------------------------------------------------------
 
