@@ -27,39 +27,17 @@ def use_uvloop() -> None:
 
 
 def bench_model():  # type: ignore[no-untyped-def]
-    from xentara_ws.model.element import Element, standard_attribute
-    from xentara_ws.model.tree import Model
-    from xentara_ws.protocol.identifiers import Access, Attribute, DataType, ElementCategory
+    """Two float64 registers under a group, loaded like any model file."""
+    from xentara_ws.model import load_model_data
 
-    model = Model(path="benchmark")
-    plant = Element(
-        name="Plant",
-        element_uuid=uuid.uuid4(),
-        model_type="@Group",
-        type_name="element group",
-        category=ElementCategory.ELEMENT_GROUP,
-    )
-    model.root.add_child(plant)
-    for name, element_uuid in (("Level", LEVEL_UUID), ("Setpoint", SETPOINT_UUID)):
-        specs = (
-            *(standard_attribute(a) for a in list(Attribute)[:5]),
-            standard_attribute(Attribute.UPDATE_TIME),
-            standard_attribute(Attribute.CHANGE_TIME),
-            standard_attribute(Attribute.QUALITY),
-            standard_attribute(Attribute.VALUE, Access.READ_WRITE, DataType.FLOAT_64),
-        )
-        element = Element(
-            name=name,
-            element_uuid=element_uuid,
-            model_type="@Skill.SignalFlow.Register",
-            type_name="register",
-            category=ElementCategory.DATA_POINT,
-            attributes=specs,
-        )
-        plant.add_child(element)
-        element.update(42.5, model.clock())
-    model.reindex()
-    return model
+    def register(name: str, element_uuid: uuid.UUID) -> dict[str, object]:
+        return {
+            "@Skill.SignalFlow.Register": {"name": name, "UUID": str(element_uuid), "defaultValue": ["float64", 42.5]}
+        }
+
+    group_uuid = "0b6a1b7e-3c55-4f0e-9d8e-5f1b0c2d3e40"
+    children = [register("Level", LEVEL_UUID), register("Setpoint", SETPOINT_UUID)]
+    return load_model_data({"children": [{"@Group": {"name": "Plant", "UUID": group_uuid, "children": children}}]})
 
 
 async def serve_ours(port: int) -> None:
