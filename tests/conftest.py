@@ -8,12 +8,12 @@ import pytest
 from helpers import small_model
 from hypothesis import settings
 
+from xentara_ws.model.tree import Model
+from xentara_ws.server.app import XentaraServer
+
 # A loaded CI machine must not turn a slow example into a failure; correctness is what is tested.
 settings.register_profile("xentara-ws", deadline=None)
 settings.load_profile("xentara-ws")
-
-from xentara_ws.model.tree import Model
-from xentara_ws.server.app import XentaraServer
 
 
 @pytest.fixture
