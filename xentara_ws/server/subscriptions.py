@@ -14,17 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.element import AttributeKey, Element
-from ..protocol.codec import array_header
+from ..protocol.codec import array_header, encode
 from ..protocol.identifiers import EventType
 from .access import AccessPolicy
 from .wire import encoded_access_denied, encoded_values
 
 MAX_PACKETS_PER_EVENT_MESSAGE = 1000
 _MS = 1_000_000
-
-
-def _uuid_bytes(value: uuid.UUID) -> bytes:
-    return b"\xd8\x25\x50" + value.bytes
 
 
 @dataclass(eq=False, slots=True)
@@ -88,7 +84,7 @@ class EventScheduler:
             maximum_update_rate_ms * _MS if maximum_update_rate_ms else None,
             minimum_update_rate_ms * _MS if minimum_update_rate_ms else None,
         )
-        head = b"\x83\x08" + bytes((int(EventType.DATA_CHANGE),)) + b"\xa3\x00" + _uuid_bytes(subscription_id)
+        head = b"\x83\x08" + bytes((int(EventType.DATA_CHANGE),)) + b"\xa3\x00" + encode(subscription_id)
         now = self.clock()
         for element, keys in items:
             entry = Entry(
@@ -96,7 +92,7 @@ class EventScheduler:
                 element,
                 keys,
                 frozenset(keys),
-                head + b"\x01" + _uuid_bytes(element.uuid) + b"\x02",
+                head + b"\x01" + encode(element.uuid) + b"\x02",
                 interval=subscription.maximum_update_interval,
                 due=now,
             )
