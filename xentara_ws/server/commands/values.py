@@ -38,8 +38,7 @@ def read(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
         p = parse(params, _READ)
         element_uuid, keys = p[0], p[1]
     for key in keys:
-        if type(key) is not uuid.UUID and (type(key) is not int or key not in _STANDARD_IDS):
-            check_attribute_id(key, 1, "attribute_ids")
+        check_attribute_id(key, 1, "attribute_ids")
     element = find_element(ctx.state, element_uuid)
     if not ctx.state.access.can_read(ctx.session.principal, element):
         return Encoded(encoded_access_denied(tuple(keys)))
