@@ -247,7 +247,7 @@ class Outbound:
     connection needs to wait: for an update-rate window, a heartbeat, or a transport to drain.
     """
 
-    __slots__ = ("backlog", "connection", "edge", "reading_paused", "session", "task", "wake")
+    __slots__ = ("backlog", "connection", "edge", "session", "task", "wake")
 
     def __init__(self, edge: WebSocketEdge, connection: ServerConnection, session: Session) -> None:
         self.edge = edge
@@ -257,7 +257,6 @@ class Outbound:
         self.task: asyncio.Task[None] | None = None
         self.backlog: list[bytes] = []
         """Messages collected but not yet written because the transport is applying back-pressure."""
-        self.reading_paused = False
 
     def write_now(self, data: bytes) -> bool:
         """Write one message as a binary frame if the transport takes it without waiting."""
@@ -281,7 +280,6 @@ class Outbound:
             connection = self.connection
             if isinstance(connection, XentaraConnection):
                 connection.hold()
-                self.reading_paused = True
             self._wake_task()
 
     def flush(self, now: int) -> None:
@@ -341,8 +339,7 @@ class Outbound:
                 except ConnectionClosed:
                     return
                 del backlog[0]
-            if self.reading_paused and isinstance(connection, XentaraConnection):
-                self.reading_paused = False
+            if isinstance(connection, XentaraConnection) and connection.held:
                 connection.release()
 
 
@@ -453,6 +450,11 @@ class XentaraConnection(ServerConnection):
         if buffer and (self.on_message is None or self.protocol.state is not OPEN):
             rest, self._buffer = bytes(buffer), None
             super().data_received(rest)
+
+    @property
+    def held(self) -> bool:
+        """Whether request handling is stopped for back-pressure (see hold)."""
+        return self._held
 
     def hold(self) -> None:
         """Stop handling requests (their replies cannot be written): back-pressure to the client."""
