@@ -7,6 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 from helpers import small_model
 from hypothesis import settings
+from support.fixtures import (  # noqa: F401  (the vendor-fixtures hooks: skip, or fail under XENTARA_REQUIRE_FIXTURES)
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_terminal_summary,
+)
 
 from xentara_ws.model.tree import Model
 from xentara_ws.server.app import XentaraServer

@@ -11,6 +11,7 @@ import time
 
 import pytest
 from helpers import SAMPLE_CONFIG
+from support.fixtures import needs_vendor_fixtures
 
 from xentara_ws import __version__
 from xentara_ws.cli import main
@@ -95,6 +96,7 @@ def test_a_missing_configuration_folder_is_refused(tmp_path, capsys):
     assert "no such directory" in capsys.readouterr().err
 
 
+@needs_vendor_fixtures
 def test_broken_security_files_are_refused_naming_the_file(tmp_path, capsys):
     import shutil
 
@@ -105,6 +107,7 @@ def test_broken_security_files_are_refused_naming_the_file(tmp_path, capsys):
     assert "users.json" in capsys.readouterr().err
 
 
+@needs_vendor_fixtures
 def test_the_port_comes_from_config_json(tmp_path):
     from xentara_ws.cli import build_parser
     from xentara_ws.server.bootstrap import plan
@@ -121,6 +124,7 @@ def test_version(capsys):
     assert done.value.code == 0 and __version__ in capsys.readouterr().out
 
 
+@needs_vendor_fixtures
 def test_passwd_sets_an_argon2id_hash_that_then_logs_in(tmp_path, monkeypatch):
     import io
     import shutil
@@ -150,6 +154,7 @@ def test_serve_waits_for_nothing_when_started_twice_on_one_port(tmp_path, capsys
     assert "cannot listen" in capsys.readouterr().err
 
 
+@needs_vendor_fixtures
 def test_schema_dir_validates_the_files_against_the_vendor_schemas(tmp_path, capsys):
     import shutil
 

@@ -13,10 +13,13 @@ from helpers import SAMPLE_CONFIG
 from helpers_ws import RawClient
 from joserfc import jws
 from joserfc.jwk import ECKey
+from support.fixtures import needs_vendor_fixtures, sample_password
 from websockets.exceptions import InvalidStatus
 
 from xentara_ws.cli import build_parser
 from xentara_ws.server.bootstrap import build_server
+
+pytestmark = needs_vendor_fixtures
 
 ISS = "https://idp.example.com/"
 AUD = "xentara-ws-test"
@@ -126,7 +129,7 @@ async def test_repeated_failed_logins_from_one_address_are_backed_off_with_retry
             await connect(server, bad, hello=False)
         statuses.append(refused.value.response.status_code)
     assert statuses[:5] == [401] * 5 and statuses[-1] == 429
-    password = json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"]
+    password = sample_password()
     good = "Basic " + base64.b64encode(f"xentara:{password}".encode()).decode()
     with pytest.raises(InvalidStatus) as refused:
         await connect(server, good, hello=False)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from support.fixtures import DEMO_SIGNALS, FIXTURE_MODELS, FIXTURES, MODEL_SCHEMA, SAMPLE_MODEL, WAGO_MODEL
 
 from xentara_ws.protocol.codec import TimePoint
 
-FIXTURES = Path("../shared/fixtures")
-MODEL_SCHEMA = FIXTURES / "xentara-schemas" / "schema-xentara-model.json"
-SAMPLE_MODEL = FIXTURES / "xentara-sample-config" / "model.json"
-DEMO_SIGNALS = FIXTURES / "models" / "xentara-demo-signals.json"
-WAGO_MODEL = FIXTURES / "models" / "wago-8di8do.json"
-ALL_FIXTURE_MODELS = [*sorted((FIXTURES / "models").glob("*.json")), SAMPLE_MODEL]
+__all__ = ["DEMO_SIGNALS", "FIXTURES", "MODEL_SCHEMA", "SAMPLE_MODEL", "WAGO_MODEL"]
+ALL_FIXTURE_MODELS = list(FIXTURE_MODELS)
 
 # A round epoch instant far from 0, so phase arithmetic is exercised on realistic numbers.
 EPOCH = 1_800_000_000 * 1_000_000_000

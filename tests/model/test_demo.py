@@ -8,6 +8,7 @@ from typing import Any
 import jsonschema
 import pytest
 from argon2 import PasswordHasher
+from support.fixtures import needs_vendor_fixtures
 
 from tests.model.conftest import FIXTURES, MODEL_SCHEMA, at
 from xentara_ws.demo import DEMO_DIR, DEMO_PASSWORD, DEMO_USER
@@ -23,11 +24,13 @@ def read(name: str) -> Any:
     return json.loads((DEMO_DIR / name).read_text(encoding="utf-8"))
 
 
+@needs_vendor_fixtures
 def test_demo_model_is_valid_against_the_vendor_schema() -> None:
     assert schema_errors(read("model.json"), MODEL_SCHEMA, "demo") == []
     assert len(load_model(DEMO_DIR / "model.json", schema_path=MODEL_SCHEMA)) > 20
 
 
+@needs_vendor_fixtures
 @pytest.mark.parametrize("name", ["config", "users", "security"])
 def test_demo_security_files_are_valid_against_the_vendor_schemas(name: str) -> None:
     schema = json.loads((SCHEMAS / f"schema-xentara-{name}.json").read_text())

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.fixtures import needs_vendor_fixtures
 
 from tests.model.conftest import MODEL_SCHEMA
 from xentara_ws.model.loader import ModelError, load_model
@@ -155,6 +156,7 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
     assert str(error).startswith("4 problems in model file")
 
 
+@needs_vendor_fixtures
 def test_vendor_schema_problems_are_reported_when_the_schema_is_given(tmp_path: Path) -> None:
     # The vendor schema closes built-in types: an unknown member on a group is a schema error only.
     data = {"children": [block("@Group", "G", 1, colour="red")]}
@@ -162,6 +164,7 @@ def test_vendor_schema_problems_are_reported_when_the_schema_is_given(tmp_path: 
     assert any("$.children[0]" in line and "(schema)" in line for line in error.errors)
 
 
+@needs_vendor_fixtures
 def test_schema_from_environment_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XENTARA_MODEL_SCHEMA", str(MODEL_SCHEMA.resolve()))
     error = load_broken(tmp_path, {"children": [block("@Group", "G", 1, colour="red")]})

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.fixtures import needs_vendor_fixtures
 
 from tests.model.conftest import ALL_FIXTURE_MODELS, DEMO_SIGNALS, MODEL_SCHEMA, SAMPLE_MODEL, WAGO_MODEL
 from xentara_ws.model.element import Element
@@ -34,11 +35,13 @@ def attribute_names(element: Element) -> set[str]:
     return {spec.name for spec in element.attributes.values()}
 
 
+@needs_vendor_fixtures
 @pytest.mark.parametrize("path", ALL_FIXTURE_MODELS, ids=lambda p: p.name)
 def test_fixture_models_pass_the_vendor_schema(path: Path) -> None:
     assert schema_errors(json.loads(path.read_text()), MODEL_SCHEMA, str(path)) == []
 
 
+@needs_vendor_fixtures
 @pytest.mark.parametrize("path", ALL_FIXTURE_MODELS, ids=lambda p: p.name)
 def test_every_element_of_a_fixture_is_found_by_key_and_by_uuid(path: Path) -> None:
     model = load_model(path, schema_path=MODEL_SCHEMA)
@@ -53,12 +56,14 @@ def test_every_element_of_a_fixture_is_found_by_key_and_by_uuid(path: Path) -> N
     assert model.find(NIL_UUID) is model.root
 
 
+@needs_vendor_fixtures
 def test_fixture_counts_match_the_reference() -> None:
     assert len(load_model(DEMO_SIGNALS)) == 18
     assert len(load_model(WAGO_MODEL)) == 38
     assert len(load_model(SAMPLE_MODEL)) == 19
 
 
+@needs_vendor_fixtures
 @pytest.mark.parametrize(
     ("key", "type_name", "category"),
     [
@@ -82,12 +87,14 @@ def test_demo_signals_types_and_categories_match_appendix_a(
     assert element.read(element.attribute(int(Attribute.CATEGORY))) == category.text
 
 
+@needs_vendor_fixtures
 def test_groups_timers_and_tracks_have_only_the_five_identity_attributes() -> None:
     model = load_model(DEMO_SIGNALS)
     for key in ("Signals", "Sampler Track", "Sampler Track.Timer", "Sampler Track.Pipeline", "Inspector"):
         assert attribute_names(model.element(key)) == {"key", "name", "UUID", "type", "category"}
 
 
+@needs_vendor_fixtures
 def test_signal_has_value_times_and_quality_but_nothing_writable() -> None:
     signal = load_model(DEMO_SIGNALS).element("Sampler.Saw-Tooth")
     assert attribute_names(signal) == {
@@ -105,11 +112,13 @@ def test_signal_has_value_times_and_quality_but_nothing_writable() -> None:
     assert signal.attribute(int(Attribute.VALUE)).data_type is DataType.SIGNED_INTEGER_64
 
 
+@needs_vendor_fixtures
 def test_sampler_has_update_time_and_quality_but_no_value() -> None:
     sampler = load_model(DEMO_SIGNALS).element("Sampler")
     assert attribute_names(sampler) - {"key", "name", "UUID", "type", "category"} == {"updateTime", "quality"}
 
 
+@needs_vendor_fixtures
 def test_register_value_is_read_write_with_its_default_type_and_value() -> None:
     register = load_model(SAMPLE_MODEL).element("Semantic Sampler.Test Register")
     assert register.type_name == "register"
@@ -125,6 +134,7 @@ def test_register_value_is_read_write_with_its_default_type_and_value() -> None:
     }
 
 
+@needs_vendor_fixtures
 def test_data_point_over_a_signal_is_read_only_with_the_signal_type_units_and_display_name() -> None:
     point = load_model(SAMPLE_MODEL).element("Semantic Sampler.Triangle")
     value = point.attribute(int(Attribute.VALUE))
@@ -138,6 +148,7 @@ def test_data_point_over_a_signal_is_read_only_with_the_signal_type_units_and_di
     assert {s.uuid for s in again.attributes.values()} == {s.uuid for s in point.attributes.values()}
 
 
+@needs_vendor_fixtures
 def test_display_name_defaults_to_the_primary_key() -> None:
     point = load_model(DEMO_SIGNALS).element("Signals.Pulse")
     spec = next(s for s in point.attributes.values() if s.name == "displayName")
@@ -148,6 +159,7 @@ def test_display_name_defaults_to_the_primary_key() -> None:
     )
 
 
+@needs_vendor_fixtures
 def test_wago_outputs_are_writable_boolean_data_points_and_inputs_read_only() -> None:
     model = load_model(WAGO_MODEL)
     entry_out = model.element("EtherCAT Terminal.WAGO 750-1506.Out1")

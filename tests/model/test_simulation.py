@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from support.fixtures import needs_vendor_fixtures
 
 from tests.model.conftest import EPOCH, SAMPLE_MODEL, at
 from xentara_ws.model.formats import to_float32
@@ -31,6 +32,7 @@ def value(model: Model, key: str) -> Any:
     return model.element(key).value
 
 
+@needs_vendor_fixtures
 def test_signals_are_bad_with_minimum_time_before_the_first_generate() -> None:
     model = load_model(SAMPLE_MODEL)
     signal = model.element("Sampler.Sine Wave")
@@ -38,6 +40,7 @@ def test_signals_are_bad_with_minimum_time_before_the_first_generate() -> None:
     assert model.element("Sampler").quality is Quality.BAD
 
 
+@needs_vendor_fixtures
 def test_first_generate_makes_signals_and_sampler_good_stamped_with_the_tick() -> None:
     model = sample_at(1.2)  # the 500 ms timer's tick is at 1.0 s
     for key in ("Sampler", "Sampler.Pulse", "Semantic Sampler.Noise"):
@@ -46,11 +49,13 @@ def test_first_generate_makes_signals_and_sampler_good_stamped_with_the_tick() -
         assert element.update_time == at(1.0)
 
 
+@needs_vendor_fixtures
 @pytest.mark.parametrize(("seconds", "expected"), [(0.0, True), (1.5, True), (2.0, False), (4.5, False), (5.0, True)])
 def test_pulse_is_high_for_its_pulse_width_then_low(seconds: float, expected: bool) -> None:
     assert value(sample_at(seconds), "Semantic Sampler.Pulse") is expected
 
 
+@needs_vendor_fixtures
 def test_sine_wave_is_centred_with_phase_offset_and_reaches_top_at_a_quarter_period() -> None:
     model = load_model(SAMPLE_MODEL)
     signal = model.element("Sampler.Sine Wave")
@@ -62,23 +67,27 @@ def test_sine_wave_is_centred_with_phase_offset_and_reaches_top_at_a_quarter_per
     assert 99.0 < value(sample_at(3.0), "Semantic Sampler.Sine Wave") <= 100.0
 
 
+@needs_vendor_fixtures
 @pytest.mark.parametrize(("seconds", "expected"), [(0.0, -10.0), (1.0, -2.0), (2.5, 10.0), (4.0, -2.0)])
 def test_triangle_rises_from_bottom_to_top_and_back(seconds: float, expected: float) -> None:
     result = value(sample_at(seconds), "Semantic Sampler.Triangle")
     assert result == pytest.approx(expected, abs=1e-6)
 
 
+@needs_vendor_fixtures
 @pytest.mark.parametrize(("seconds", "expected"), [(0.0, -1000), (2.5, 1000), (4.5, 2600), (5.0, -1000)])
 def test_saw_tooth_ramps_bottom_to_top_as_integers(seconds: float, expected: int) -> None:
     result = value(sample_at(seconds), "Semantic Sampler.Saw-Tooth")
     assert type(result) is int and result == expected
 
 
+@needs_vendor_fixtures
 @pytest.mark.parametrize(("seconds", "expected"), [(2.0, 300), (4.5, 150), (1.5, 30)])
 def test_inverted_saw_tooth_falls_from_300_to_0(seconds: float, expected: int) -> None:
     assert value(sample_at(seconds), "Semantic Sampler.Inverted Saw-Tooth") == expected
 
 
+@needs_vendor_fixtures
 def test_noise_changes_on_every_tick_and_stays_in_range() -> None:
     model = load_model(SAMPLE_MODEL)
     simulation = Simulation(model, seed=42)
@@ -91,6 +100,7 @@ def test_noise_changes_on_every_tick_and_stays_in_range() -> None:
     assert len(seen) > 40
 
 
+@needs_vendor_fixtures
 def test_deterministic_waves_repeat_after_one_period_and_differ_within_it() -> None:
     model = load_model(SAMPLE_MODEL)
     simulation = Simulation(model)
@@ -102,6 +112,7 @@ def test_deterministic_waves_repeat_after_one_period_and_differ_within_it() -> N
     assert value(model, "Semantic Sampler.Saw-Tooth") == first
 
 
+@needs_vendor_fixtures
 def test_change_time_stays_while_a_pulse_stays_high_but_update_time_moves() -> None:
     model = load_model(SAMPLE_MODEL)
     simulation = Simulation(model)
@@ -116,6 +127,7 @@ def test_change_time_stays_while_a_pulse_stays_high_but_update_time_moves() -> N
     assert pulse.value is False and pulse.change_time == at(2.0)
 
 
+@needs_vendor_fixtures
 def test_sampling_follows_the_timer_that_triggers_generate() -> None:
     model = load_model(SAMPLE_MODEL)
     simulation = Simulation(model)
@@ -126,12 +138,14 @@ def test_sampling_follows_the_timer_that_triggers_generate() -> None:
     assert model.element("Sampler").update_time == at(0.5)
 
 
+@needs_vendor_fixtures
 def test_next_due_is_now_or_earlier_when_a_tick_is_pending() -> None:
     simulation = Simulation(load_model(SAMPLE_MODEL))
     due = simulation.next_due(at(0.7))
     assert due is not None and due.ns <= at(0.7).ns
 
 
+@needs_vendor_fixtures
 def test_pause_freezes_values_and_resume_continues() -> None:
     model = load_model(SAMPLE_MODEL)
     simulation = Simulation(model)

@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
+from support.fixtures import needs_vendor_fixtures
 
 from tests.model.conftest import SAMPLE_MODEL, WAGO_MODEL, FakeClock, at
 from xentara_ws.model import values
@@ -166,6 +167,7 @@ def test_split_io_reads_the_input_and_writes_the_output(clock: FakeClock) -> Non
     assert split.value == 8 and split.change_time == at(6)
 
 
+@needs_vendor_fixtures
 def test_wago_output_data_point_write_lands_in_the_entry() -> None:
     model = load_model(WAGO_MODEL)
     write(model.element("WagoIO.Out3"), True, at(1))
@@ -262,6 +264,7 @@ def test_on_write_callback_sees_every_accepted_client_write(clock: FakeClock) ->
     assert seen == [("Regs.I", "value", 11)]
 
 
+@needs_vendor_fixtures
 def test_sample_register_accepts_int64_and_refuses_text() -> None:
     register = load_model(SAMPLE_MODEL).element("Semantic Sampler.Test Register")
     write(register, 2**40, at(1))

@@ -11,12 +11,10 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from support.fixtures import FIXTURES, REPO, SAMPLE_CONFIG, SCHEMAS, sample_password
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO.parent / "shared" / "fixtures"
-SAMPLE = FIXTURES / "xentara-sample-config"
-SCHEMAS = FIXTURES / "xentara-schemas"
-SAMPLE_PASSWORD: str = json.loads((SAMPLE / "client-credentials.json").read_text())["websocket"]["password"]
+__all__ = ["FIXTURES", "REPO", "SCHEMAS", "sample_password"]
+SAMPLE = SAMPLE_CONFIG
 
 NOW = 1_800_000_000.0  # a fixed "current time" for clock-dependent tests (Jan 2027)
 

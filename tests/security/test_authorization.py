@@ -6,12 +6,15 @@ import uuid
 from typing import Any
 
 from security_helpers import SAMPLE, SCHEMAS
+from support.fixtures import needs_vendor_fixtures
 
 from xentara_ws.model.element import Element
 from xentara_ws.protocol.identifiers import ElementCategory
 from xentara_ws.security.authentication import Principal
 from xentara_ws.security.authorization import AccessControl
 from xentara_ws.security.config import load_configuration
+
+pytestmark = needs_vendor_fixtures
 
 EVERYONE = Principal("guest", frozenset({"Everyone"}), "user")
 ADMIN = Principal("admin", frozenset({"Everyone", "Administrator"}), "user")

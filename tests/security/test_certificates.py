@@ -12,9 +12,12 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 from security_helpers import NOW, SCHEMAS, der, make_cert, name, pem
+from support.fixtures import needs_vendor_fixtures
 
 from xentara_ws.security.certificates import CertificateAuthenticator, CertificateError
 from xentara_ws.security.config import ConfigurationError, load_configuration
+
+pytestmark = needs_vendor_fixtures
 
 ROOT_DN = "C=DE,O=Example,CN=Example Root"
 

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from security_helpers import SAMPLE, SCHEMAS
+from support.fixtures import needs_vendor_fixtures
 
 from xentara_ws.security.config import ConfigurationError, load_configuration
 
 
+@needs_vendor_fixtures
 def test_vendor_sample_loads_and_validates_against_vendor_schemas() -> None:
     config = load_configuration(SAMPLE, SCHEMAS)
     assert config.http_server is not None
@@ -24,6 +26,7 @@ def test_vendor_sample_loads_and_validates_against_vendor_schemas() -> None:
     assert config.server_certificate is None  # the sample ships no certs/ folder
 
 
+@needs_vendor_fixtures
 def test_schema_dir_can_come_from_environment(monkeypatch: pytest.MonkeyPatch, config_dir) -> None:
     folder = config_dir(config={"httpServer": {"port": 8080, "bogus": 1}})
     load_configuration(folder)  # our own checks ignore unknown httpServer members...
@@ -71,6 +74,7 @@ def test_errors_name_file_and_json_path_and_all_are_collected(config_dir) -> Non
     assert isinstance(err.value, ValueError)
 
 
+@needs_vendor_fixtures
 def test_schema_errors_carry_the_json_path(config_dir) -> None:
     folder = config_dir(passwords={"012a00fb-26f3-4d63-840b-85cf5ea0eb44": "{SHA}abc"})
     with pytest.raises(ConfigurationError) as err:

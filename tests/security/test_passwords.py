@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 from passlib.hash import sha256_crypt, sha512_crypt
-from security_helpers import SAMPLE, SAMPLE_PASSWORD, SCHEMAS
+from security_helpers import SAMPLE, SCHEMAS, sample_password
+from support.fixtures import needs_vendor_fixtures
 
 from xentara_ws.security.config import load_configuration
 from xentara_ws.security.passwords import PasswordFileError, hash_password, set_password, verify_password
@@ -17,10 +18,11 @@ from xentara_ws.security.passwords import PasswordFileError, hash_password, set_
 SAMPLE_UUID = "012a00fb-26f3-4d63-840b-85cf5ea0eb44"
 
 
+@needs_vendor_fixtures
 def test_vendor_sample_sha512_crypt_hash_verifies_with_sample_password() -> None:
     hashed = json.loads((SAMPLE / "passwords.json").read_text())[SAMPLE_UUID]
-    assert verify_password(SAMPLE_PASSWORD, hashed)
-    assert not verify_password(SAMPLE_PASSWORD + "x", hashed)
+    assert verify_password(sample_password(), hashed)
+    assert not verify_password(sample_password() + "x", hashed)
     assert not verify_password("", hashed)
 
 
@@ -71,6 +73,7 @@ def _copy_sample(tmp_path: Path) -> Path:
     return folder
 
 
+@needs_vendor_fixtures
 def test_set_password_round_trip_keeps_other_entries_and_stays_schema_valid(tmp_path: Path) -> None:
     folder = _copy_sample(tmp_path)
     users = json.loads((folder / "users.json").read_text())
@@ -82,7 +85,7 @@ def test_set_password_round_trip_keeps_other_entries_and_stays_schema_valid(tmp_
 
     config = load_configuration(folder, SCHEMAS)  # a real Xentara could read the file too
     assert verify_password("new-pass", config.passwords[uuid.UUID(SAMPLE_UUID)])
-    assert not verify_password(SAMPLE_PASSWORD, config.passwords[uuid.UUID(SAMPLE_UUID)])
+    assert not verify_password(sample_password(), config.passwords[uuid.UUID(SAMPLE_UUID)])
     assert verify_password("op-pass", config.passwords[uuid.UUID(other)])
     assert config.passwords[uuid.UUID(other)].startswith("$6$")
     assert not list(folder.glob(".passwords.json.*"))  # no temp file left behind
@@ -93,6 +96,7 @@ def test_set_password_round_trip_keeps_other_entries_and_stays_schema_valid(tmp_
     assert uuid.UUID(SAMPLE_UUID) in config.passwords
 
 
+@needs_vendor_fixtures
 def test_set_password_writes_argon2id_by_default(tmp_path: Path) -> None:
     folder = _copy_sample(tmp_path)
     set_password(folder, "xentara", "new-pass")
@@ -101,6 +105,7 @@ def test_set_password_writes_argon2id_by_default(tmp_path: Path) -> None:
     assert stored.startswith("$argon2id$") and verify_password("new-pass", stored)
 
 
+@needs_vendor_fixtures
 def test_set_password_refuses_unknown_user(tmp_path: Path) -> None:
     folder = _copy_sample(tmp_path)
     before = (folder / "passwords.json").read_text()

@@ -9,11 +9,13 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from security_helpers import SAMPLE, make_cert, name, pem
+from support.fixtures import needs_vendor_fixtures
 
 from xentara_ws.security.config import load_configuration
 from xentara_ws.security.tls import certificate_fingerprint, server_ssl_context
 
 
+@needs_vendor_fixtures
 def test_self_signed_certificate_is_generated_once_and_reused(tmp_path: Path) -> None:
     config = load_configuration(SAMPLE)
     state = tmp_path / "state"
