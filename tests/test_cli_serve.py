@@ -125,7 +125,7 @@ def test_version(capsys):
 
 
 @needs_vendor_fixtures
-def test_passwd_sets_an_argon2id_hash_that_then_logs_in(tmp_path, monkeypatch):
+def test_passwd_sets_a_sha512_crypt_hash_by_default_and_argon2id_on_request(tmp_path, monkeypatch):
     import io
     import shutil
 
@@ -135,8 +135,12 @@ def test_passwd_sets_an_argon2id_hash_that_then_logs_in(tmp_path, monkeypatch):
     shutil.copytree(SAMPLE_CONFIG, folder)
     monkeypatch.setattr(sys, "stdin", io.StringIO("fresh-password\n"))
     assert main(["passwd", "--config", str(folder), "xentara"]) == 0
+    stored = next(iter(load_configuration(folder, SAMPLE_CONFIG.parent / "xentara-schemas").passwords.values()))
+    assert stored.startswith("$6$") and verify_password("fresh-password", stored)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("other-password\n"))
+    assert main(["passwd", "--config", str(folder), "--scheme", "argon2id", "xentara"]) == 0
     stored = next(iter(load_configuration(folder).passwords.values()))
-    assert stored.startswith("$argon2id$") and verify_password("fresh-password", stored)
+    assert stored.startswith("$argon2id$") and verify_password("other-password", stored)
     monkeypatch.setattr(sys, "stdin", io.StringIO("x\n"))
     assert main(["passwd", "--config", str(folder), "nobody"]) == 2
 

@@ -33,8 +33,9 @@ def add_passwd_arguments(passwd: argparse.ArgumentParser) -> None:
     passwd.add_argument(
         "--scheme",
         choices=["argon2id", "sha512-crypt"],
-        default="argon2id",
-        help="hash to write (default argon2id; sha512-crypt is what the vendor's tool writes and its schema accepts)",
+        default="sha512-crypt",
+        help="hash to write (default sha512-crypt: what the vendor's tool writes and its schema accepts; "
+        "argon2id only for files that no real Xentara reads)",
     )
     passwd.add_argument("--remove", action="store_true", help="remove the password: the user can no longer sign in")
     passwd.set_defaults(handler=run_passwd)

@@ -7,13 +7,13 @@ from typing import Any
 
 import jsonschema
 import pytest
-from argon2 import PasswordHasher
 from support.fixtures import needs_vendor_fixtures
 
 from tests.model.conftest import FIXTURES, MODEL_SCHEMA, at
 from xentara_ws.demo import DEMO_DIR, DEMO_PASSWORD, DEMO_USER
 from xentara_ws.model import values
 from xentara_ws.model.loader import load_model, schema_errors
+from xentara_ws.security.passwords import verify_password
 from xentara_ws.model.simulation import Simulation
 from xentara_ws.protocol.identifiers import Access, Attribute, DataType
 
@@ -31,7 +31,7 @@ def test_demo_model_is_valid_against_the_vendor_schema() -> None:
 
 
 @needs_vendor_fixtures
-@pytest.mark.parametrize("name", ["config", "users", "security"])
+@pytest.mark.parametrize("name", ["config", "users", "security", "passwords"])
 def test_demo_security_files_are_valid_against_the_vendor_schemas(name: str) -> None:
     schema = json.loads((SCHEMAS / f"schema-xentara-{name}.json").read_text())
     jsonschema.validate(read(f"{name}.json"), schema)
@@ -50,7 +50,7 @@ def test_demo_config_serves_basic_auth_on_8080() -> None:
 def test_demo_users_log_in_with_their_documented_passwords(user: str, password: str, role: str) -> None:
     (entry,) = [u for u in read("users.json")["users"] if u["userName"] == user]
     assert role in entry["roles"]
-    assert PasswordHasher().verify(read("passwords.json")[entry["UUID"]], password)
+    assert verify_password(password, read("passwords.json")[entry["UUID"]])
 
 
 def test_demo_roles_grant_connect_to_everyone_read_to_operators_and_write_to_admins() -> None:

@@ -12,7 +12,7 @@ from passlib.hash import sha256_crypt, sha512_crypt
 from security_helpers import SAMPLE, SCHEMAS, sample_password
 from support.fixtures import needs_vendor_fixtures
 
-from xentara_ws.security.config import load_configuration
+from xentara_ws.security.config import ConfigurationError, load_configuration
 from xentara_ws.security.passwords import PasswordFileError, hash_password, set_password, verify_password
 
 SAMPLE_UUID = "012a00fb-26f3-4d63-840b-85cf5ea0eb44"
@@ -60,8 +60,9 @@ def test_unknown_or_broken_hash_is_no_usable_password(caplog: pytest.LogCaptureF
     assert not verify_password("x", "$argon2id$garbage")
 
 
-def test_hash_password_defaults_to_argon2id() -> None:
-    assert hash_password("pw").startswith("$argon2id$")
+def test_hash_password_defaults_to_sha512_crypt_and_still_offers_argon2id() -> None:
+    assert hash_password("pw").startswith("$6$")
+    assert hash_password("pw", "argon2id").startswith("$argon2id$")
 
 
 def _copy_sample(tmp_path: Path) -> Path:
@@ -97,12 +98,24 @@ def test_set_password_round_trip_keeps_other_entries_and_stays_schema_valid(tmp_
 
 
 @needs_vendor_fixtures
-def test_set_password_writes_argon2id_by_default(tmp_path: Path) -> None:
+def test_set_password_writes_sha512_crypt_by_default_which_the_vendor_schema_accepts(tmp_path: Path) -> None:
     folder = _copy_sample(tmp_path)
     set_password(folder, "xentara", "new-pass")
-    config = load_configuration(folder)
+    config = load_configuration(folder, SCHEMAS)
     stored = config.passwords[uuid.UUID(SAMPLE_UUID)]
-    assert stored.startswith("$argon2id$") and verify_password("new-pass", stored)
+    assert stored.startswith("$6$") and verify_password("new-pass", stored)
+
+
+@needs_vendor_fixtures
+def test_a_schema_error_in_passwords_json_names_the_path_but_never_the_hash(tmp_path: Path) -> None:
+    folder = _copy_sample(tmp_path)
+    set_password(folder, "xentara", "new-pass", scheme="argon2id")
+    stored = json.loads((folder / "passwords.json").read_text())[SAMPLE_UUID]
+    with pytest.raises(ConfigurationError) as refused:
+        load_configuration(folder, SCHEMAS)
+    message = str(refused.value)
+    assert f"$.{SAMPLE_UUID}" in message and "passwords.json" in message and "sha512-crypt" in message
+    assert stored not in message and "$argon2id$" not in message
 
 
 @needs_vendor_fixtures

@@ -276,7 +276,13 @@ def _schema_validate(name: str, document: Any, schema_dir: Path, problems: _Prob
     schema = json.loads(schema_file.read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
     for err in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
-        problems.error(FILE_NAMES[name], _json_path(err.absolute_path), f"schema: {err.message}")
+        message = err.message
+        if name == "passwords" and isinstance(err.instance, str):
+            # jsonschema quotes the offending value; in passwords.json that is a password hash: never echo it.
+            message = f"the password hash (not shown) fails the schema's {err.validator} {err.validator_value!r}"
+            if err.validator == "pattern":
+                message += "; write a hash the vendor accepts with `xentara-ws passwd USER --scheme sha512-crypt`"
+        problems.error(FILE_NAMES[name], _json_path(err.absolute_path), f"schema: {message}")
 
 
 def _resolve(config_dir: Path, value: str, subdirs: Sequence[str]) -> Path:

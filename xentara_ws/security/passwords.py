@@ -76,11 +76,11 @@ def dummy_verify(password: str) -> None:
     sha512_crypt.verify(password, _dummy_hash())
 
 
-def hash_password(password: str, scheme: str = "argon2id") -> str:
-    """A new hash: `argon2id` (default) or `sha512_crypt` (`$6$`, what the vendor's password tool writes).
+def hash_password(password: str, scheme: str = "sha512_crypt") -> str:
+    """A new hash: `sha512_crypt` (default: `$6$`, what the vendor's password tool writes) or `argon2id`.
 
-    Note: the vendor schema for passwords.json only accepts hashes with a `$<char>$` segment, so
-    argon2 hashes fail that schema; choose `sha512_crypt` for a file a real Xentara must also read.
+    The vendor schema for passwords.json only accepts hashes with a `$<char>$` segment, and the vendor
+    documents shadow(5)-style hashes only, so argon2 hashes are for files only xentara-ws reads.
     """
     if scheme == "argon2id":
         return _argon2.hash(password)
@@ -127,7 +127,9 @@ def _user_uuid(config_dir: Path, user: str) -> uuid.UUID:
     raise PasswordFileError(f"{users_file}: no user named {user!r}; add the user there first")
 
 
-def set_password(config_dir: str | os.PathLike[str], user: str, password: str | None, scheme: str = "argon2id") -> None:
+def set_password(
+    config_dir: str | os.PathLike[str], user: str, password: str | None, scheme: str = "sha512_crypt"
+) -> None:
     """Set (or with password None remove) a user's hash in passwords.json, like the vendor's xentara-password tool.
 
     The file is rewritten atomically (temp file + rename); other entries are kept.
