@@ -34,7 +34,8 @@ def test_needs_nothing():
 def run_pytest(tmp_path: Path, fixtures_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
     project = tmp_path / "project"
     project.mkdir(exist_ok=True)
-    (project / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
+    ini = "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    (project / "pytest.ini").write_text(ini)
     (project / "test_tiny.py").write_text(TINY_MODULE)
     shutil.copy(TESTS / "protocol" / "test_codec.py", project / "test_codec.py")  # a real module that needs no fixtures
     environment = {

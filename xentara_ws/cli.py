@@ -64,6 +64,7 @@ def run_passwd(args: argparse.Namespace) -> int:
         print(f"xentara-ws passwd: {error}", file=sys.stderr)
         return 2
     print(f"{'removed the password of' if args.remove else 'set the password of'} {args.user} in {args.config}")
+    print("a running server with this --config picks the change up within seconds (or at once on SIGHUP)")
     return 0
 
 
@@ -83,6 +84,13 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         help="also validate the files against the vendor's schema-xentara-*.json in DIR (or $XENTARA_SCHEMA_DIR)",
     )
     serve.add_argument("--state-dir", metavar="DIR", help="where a generated TLS certificate is kept")
+    serve.add_argument(
+        "--reload-interval",
+        type=float,
+        metavar="SECONDS",
+        help="how often to look for changed users/passwords/security/oauth2/client-certs files "
+        "(default 1; 0: only on SIGHUP)",
+    )
     serve.add_argument("--max-message-size", type=int, metavar="BYTES", help="largest accepted message (default 1 MiB)")
     serve.add_argument("--max-packets", type=int, metavar="N", help="packets answered per message (default 1000)")
     serve.add_argument("--hello-timeout", type=float, metavar="SECONDS", help="client_hello deadline (default 10)")

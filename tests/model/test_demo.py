@@ -13,9 +13,9 @@ from tests.model.conftest import FIXTURES, MODEL_SCHEMA, at
 from xentara_ws.demo import DEMO_DIR, DEMO_PASSWORD, DEMO_USER
 from xentara_ws.model import values
 from xentara_ws.model.loader import load_model, schema_errors
-from xentara_ws.security.passwords import verify_password
 from xentara_ws.model.simulation import Simulation
 from xentara_ws.protocol.identifiers import Access, Attribute, DataType
+from xentara_ws.security.passwords import verify_password
 
 SCHEMAS = FIXTURES / "xentara-schemas"
 

@@ -18,6 +18,7 @@ from .access import AccessPolicy, SubSessionAuthenticator
 from .app import XentaraServer
 from .edge import API_PATH, Gatekeeper
 from .limits import Limits
+from .security_reload import DEFAULT_INTERVAL, LiveSecurity, SecurityReloader, SecuritySet, delegates
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class ServePlan:
     access: AccessPolicy | None = None
     sub_session_authenticator: SubSessionAuthenticator | None = None
     notes: list[str] = field(default_factory=list)
+    reloader: SecurityReloader | None = None
 
     @property
     def url(self) -> str:
@@ -128,6 +130,7 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
     from .security_setup import configure_security
 
     configure_security(serve_plan, args)
+    _make_reloadable(serve_plan, args)
     server = XentaraServer(
         model,
         simulation=Simulation(model),
@@ -138,6 +141,31 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         shutdown_enabled=args.allow_shutdown,
     )
     return server, serve_plan
+
+
+def _make_reloadable(serve_plan: ServePlan, args: argparse.Namespace) -> None:
+    """Hand the server delegates of one swappable set, and a reloader that rebuilds it as `serve` built it."""
+    config_dir = serve_plan.config_dir
+    if config_dir is None or serve_plan.gatekeeper is None:
+        return
+    from .security_setup import configure_security
+
+    live = LiveSecurity(
+        SecuritySet(serve_plan.gatekeeper, serve_plan.access, serve_plan.sub_session_authenticator)
+    )
+    # TLS is set up once at start (the listening socket keeps its context); a reload rebuilds the rest.
+    rebuild_args = argparse.Namespace(**{**vars(args), "no_tls": True})
+
+    def build() -> SecuritySet:
+        fresh = ServePlan(model_path=serve_plan.model_path, config_dir=config_dir, host="", port=0, demo=False)
+        configure_security(fresh, rebuild_args)
+        return SecuritySet(fresh.gatekeeper, fresh.access, fresh.sub_session_authenticator)
+
+    serve_plan.gatekeeper, serve_plan.access, serve_plan.sub_session_authenticator = delegates(live)
+    interval = getattr(args, "reload_interval", None)
+    serve_plan.reloader = SecurityReloader(
+        config_dir, live, build, DEFAULT_INTERVAL if interval is None else max(0.0, interval)
+    )
 
 
 def schema_dir(args: argparse.Namespace) -> Path | None:
@@ -178,10 +206,16 @@ async def _serve(server: XentaraServer, serve_plan: ServePlan) -> None:
         raise ServeError(f"cannot listen on {serve_plan.host}:{serve_plan.port}: {error.strerror or error}") from None
     serve_plan.port = server.port
     server.stop_on_signals()  # before the announcement, so that a signal right after it is handled
+    if serve_plan.reloader is not None:
+        await serve_plan.reloader.start()
     print(f"xentara-ws serving {serve_plan.model_path} at {serve_plan.url}", flush=True)
     for note in serve_plan.notes:
         print(note, flush=True)
-    await server.serve_until_stopped()
+    try:
+        await server.serve_until_stopped()
+    finally:
+        if serve_plan.reloader is not None:
+            await serve_plan.reloader.close()
 
 
 def serve_forever(args: argparse.Namespace) -> int:
