@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .client.commands import add_commands as add_client_commands
@@ -19,12 +20,36 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    serve = subparsers.add_parser("serve", help="serve a Xentara configuration folder or model")
+    serve = subparsers.add_parser(
+        "serve",
+        help="serve a Xentara configuration folder or model",
+        description="Serve a Xentara configuration folder (--config), a model file alone (--model), "
+        "or the built-in demo (neither).",
+    )
     add_serve_arguments(serve)
-    passwd = subparsers.add_parser("passwd", help="set a user's password in passwords.json (like xentara-password)")
+    passwd = subparsers.add_parser(
+        "passwd",
+        help="set a user's password in passwords.json (like xentara-password)",
+        description="Set (or --remove) a user's password hash in passwords.json of a configuration folder. "
+        "The password is prompted for twice, or read as one line from stdin.",
+    )
     add_passwd_arguments(passwd)
     add_client_commands(subparsers)
+    completion = subparsers.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description="Print a bash completion script: `source <(xentara-ws completion bash)`.",
+    )
+    completion.add_argument("shell", choices=["bash"])
+    completion.set_defaults(handler=lambda args: _print_completion(parser, subparsers.choices))
     return parser
+
+
+def _print_completion(parser: argparse.ArgumentParser, commands: Any) -> int:
+    from .completion import bash_script
+
+    print(bash_script(parser, commands), end="")
+    return 0
 
 
 def add_passwd_arguments(passwd: argparse.ArgumentParser) -> None:
@@ -38,6 +63,9 @@ def add_passwd_arguments(passwd: argparse.ArgumentParser) -> None:
         "argon2id only for files that no real Xentara reads)",
     )
     passwd.add_argument("--remove", action="store_true", help="remove the password: the user can no longer sign in")
+    passwd.add_argument(
+        "--log-level", default=argparse.SUPPRESS, choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level"
+    )
     passwd.set_defaults(handler=run_passwd)
 
 
@@ -74,7 +102,7 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument("--config", metavar="DIR", help="a Xentara configuration folder (config.json, model.json, ...)")
     serve.add_argument("--model", metavar="FILE", help="a model file alone (no security: everyone may do everything)")
-    serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
+    serve.add_argument("--host", default=None, help="address to listen on (default: every IPv4 and IPv6 address)")
     serve.add_argument("--port", type=int, help="port (default: httpServer.port of config.json, else 8080)")
     serve.add_argument("--no-tls", action="store_true", help="serve plain ws:// (local development only)")
     serve.add_argument("--allow-shutdown", action="store_true", help="let clients shut the server down (opcode 11)")

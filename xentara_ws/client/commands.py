@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 import uuid
@@ -63,7 +64,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
 
     write = _add(subparsers, "write", "write one attribute of an element", _write)
     write.add_argument("key", metavar="KEY_OR_UUID")
-    write.add_argument("attribute", metavar="ATTR", help="attribute name or id, usually value")
+    write.add_argument(
+        "attribute", nargs="?", default="value", metavar="ATTR", help="attribute name or id (default: value)"
+    )
     write.add_argument("value", metavar="VALUE", help="parsed by the attribute's data type (true, 42, 2.5, text)")
     write.add_argument("--sub-session", type=uuid.UUID, metavar="UUID", help=argparse.SUPPRESS)
 
@@ -95,7 +98,9 @@ def _category_argument(text: str) -> ElementCategory:
 
 def _add(subparsers: Any, name: str, help_text: str, action: Action) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(name, help=help_text, description=help_text)
-    parser.add_argument("--url", default=os.environ.get("XENTARA_URL", DEFAULT_URL), help=f"default {DEFAULT_URL}")
+    parser.add_argument(
+        "--url", default=os.environ.get("XENTARA_URL", DEFAULT_URL), help=f"default $XENTARA_URL, else {DEFAULT_URL}"
+    )
     parser.add_argument("--user", default=None, help="user for Basic authentication (or XENTARA_USER)")
     parser.add_argument("--password", default=None, help="password (or XENTARA_PASSWORD)")
     parser.add_argument("--token", default=None, help="Bearer token instead of user/password (or XENTARA_TOKEN)")
@@ -106,6 +111,9 @@ def _add(subparsers: Any, name: str, help_text: str, action: Action) -> argparse
     )
     parser.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="connect/request timeout")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument(
+        "--log-level", default=argparse.SUPPRESS, choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="logging level"
+    )
     parser.set_defaults(handler=lambda args: run(action, args))
     return parser
 
@@ -137,6 +145,10 @@ async def _session(action: Action, args: argparse.Namespace, out: TextIO) -> int
     token = args.token if args.token is not None else os.environ.get("XENTARA_TOKEN")
     if token is not None and user is not None:
         user = None  # an explicit token wins over a user from the environment
+    if args.insecure and args.fingerprint is None:
+        # One short notice instead of the library's logged warning on every connection.
+        logging.getLogger("xentara_ws.client.tls").setLevel(logging.ERROR)
+        print("xentara-ws: note: not verifying the server's certificate (--insecure)", file=sys.stderr)
     client = XentaraClient(
         args.url,
         user=user,
@@ -211,7 +223,9 @@ async def _info(client: XentaraClient, args: argparse.Namespace, out: TextIO) ->
     if args.json:
         _emit_json(out, data)
     else:
-        out.writelines(f"{label.replace('_', ' ')}: {value}\n" for label, value in data.items())
+        # Key 1 is the OS account the server process runs as, not the client's user.
+        labels = {"user_name": "server runs as"}
+        out.writelines(f"{labels.get(key, key.replace('_', ' '))}: {value}\n" for key, value in data.items())
     return 0
 
 
@@ -231,8 +245,15 @@ async def _browse(client: XentaraClient, args: argparse.Namespace, out: TextIO) 
             [{"primary_key": e.primary_key, "uuid": str(e.uuid), "category": json_value(e.category)} for e in elements],
         )
         return 0
+    shown: set[tuple[str, ...]] = set()
     for element in elements:
         parts = split_primary_key(element.primary_key)
+        # A filtered listing (--category) leaves out parents: name them, so that every line sits in its tree.
+        for level in range(base_level + 1, len(parts)):
+            if tuple(parts[:level]) not in shown:
+                shown.add(tuple(parts[:level]))
+                out.write(f"{'  ' * (level - 1 - base_level)}{parts[level - 1]}\n")
+        shown.add(tuple(parts))
         indent = "  " * max(0, len(parts) - 1 - base_level)
         category = element.category.text if isinstance(element.category, ElementCategory) else str(element.category)
         out.write(f"{indent}{parts[-1] if parts else element.primary_key}  ({category})  {element.uuid}\n")
@@ -284,7 +305,12 @@ async def _read(client: XentaraClient, args: argparse.Namespace, out: TextIO) ->
     else:
         width = max(len(label) for label, _ in labels)
         out.writelines(f"{label:<{width}}  {format_value(values.get(key))}\n" for label, key in labels)
-    return 1 if values.errors else 0
+    if values.errors:
+        # Exit code 1 means "the server answered with an error"; say so, since the values went to stdout.
+        failed = [label for label, key in labels if isinstance(values.get(key), XentaraError)]
+        print(f"xentara-ws: the server could not read {', '.join(failed)} (exit code 1)", file=sys.stderr)
+        return 1
+    return 0
 
 
 async def _write(client: XentaraClient, args: argparse.Namespace, out: TextIO) -> int:

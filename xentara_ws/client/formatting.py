@@ -92,11 +92,15 @@ def iso_ns(stamp: Timestamp) -> str:
     return f"{stamp:%Y-%m-%dT%H:%M:%S}.{stamp.ns % 1_000_000_000:09d}Z"
 
 
+# Xentara's "no time yet" is the smallest time point (int64 minimum: 1677-09-21T00:12:43Z).
+NEVER_NS = -(2**63)
+
+
 def format_value(value: Any) -> str:
     if isinstance(value, XentaraError):
         return f"<error {int(value.code)}: {value.message}>"
     if isinstance(value, Timestamp):
-        return iso_ns(value)
+        return "never" if value.ns == NEVER_NS else iso_ns(value)
     if isinstance(value, IntEnum):
         return value.name.lower().replace("_", " ")
     if isinstance(value, bool):

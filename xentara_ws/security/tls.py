@@ -7,6 +7,7 @@ import hashlib
 import ipaddress
 import logging
 import os
+import socket
 import ssl
 from pathlib import Path
 
@@ -48,6 +49,15 @@ def _self_signed_usable(cert_path: Path, key_path: Path) -> bool:
         return False
     if cert.not_valid_after_utc - _RENEW_BEFORE < dt.datetime.now(dt.UTC):
         logger.warning("stored self-signed certificate %s expires soon: generating a new one", cert_path)
+        return False
+    try:
+        names = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value.get_values_for_type(
+            x509.DNSName
+        )
+    except x509.ExtensionNotFound:
+        names = []
+    if socket.gethostname() not in names:
+        logger.warning("stored self-signed certificate %s does not name this host: generating a new one", cert_path)
         return False
     return True
 
@@ -100,7 +110,7 @@ def server_ssl_context(
         state = Path(state_dir)
         cert_path, key_path = state / SELF_SIGNED_CERT, state / SELF_SIGNED_KEY
         if not _self_signed_usable(cert_path, key_path):
-            generate_self_signed(cert_path, key_path)
+            generate_self_signed(cert_path, key_path, (socket.gethostname(),))
             logger.warning("no server certificate configured: generated self-signed %s", cert_path)
         generated = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +36,7 @@ class ServePlan:
 
     model_path: Path
     config_dir: Path | None
-    host: str
+    host: str | None  # None: every address of both families (IPv4 and IPv6)
     port: int
     demo: bool
     ssl_context: ssl.SSLContext | None = None
@@ -48,7 +49,7 @@ class ServePlan:
     @property
     def url(self) -> str:
         scheme = "wss" if self.ssl_context is not None else "ws"
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "", "::") else self.host
+        host = "127.0.0.1" if self.host in (None, "0.0.0.0", "", "::") else self.host
         if ":" in host:
             host = f"[{host}]"
         return f"{scheme}://{host}:{self.port}{API_PATH}"
@@ -86,6 +87,11 @@ def plan(args: argparse.Namespace) -> ServePlan:
             raise ServeError(f"--model {args.model}: no such file")
     else:
         config_dir = Path(args.config) if args.config else DEMO_DIR
+        if config_dir.is_file():
+            raise ServeError(
+                f"--config {args.config} is a file; it expects the configuration folder that holds config.json "
+                f"and model.json (--config {config_dir.parent}?), or use --model FILE for a model file alone"
+            )
         if not config_dir.is_dir():
             raise ServeError(f"--config {args.config}: no such directory")
         model_path = config_dir / "model.json"
@@ -130,6 +136,7 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
     from .security_setup import configure_security
 
     configure_security(serve_plan, args)
+    _warn_about_missing_files(serve_plan)
     _make_reloadable(serve_plan, args)
     server = XentaraServer(
         model,
@@ -141,6 +148,28 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         shutdown_enabled=args.allow_shutdown,
     )
     return server, serve_plan
+
+
+def _warn_about_missing_files(serve_plan: ServePlan) -> None:
+    """Say at start what would otherwise only show as refused logins or an unexpected certificate."""
+    folder = serve_plan.config_dir
+    if folder is None:
+        return
+    passwords = folder / "passwords.json"
+    if not passwords.is_file():
+        message = (
+            f"WARNING: there is no {passwords}: no user can log in with a password "
+            f"(every Basic login is refused with 401); set one with `xentara-ws passwd --config {folder} USER`"
+        )
+        logger.warning("%s", message)
+        serve_plan.notes.append(message)
+    certificate, key = folder / "certs" / "xentara.pem", folder / "private" / "xentara.key.pem"
+    self_signed = any("self-signed certificate" in note for note in serve_plan.notes)
+    if serve_plan.ssl_context is not None and self_signed and certificate.is_file() and not key.is_file():
+        serve_plan.notes.append(
+            f"WARNING: {certificate} is not used because its key {key} is missing: "
+            "serving a self-signed certificate instead; put the key there to serve your certificate"
+        )
 
 
 def _make_reloadable(serve_plan: ServePlan, args: argparse.Namespace) -> None:
@@ -203,7 +232,8 @@ async def _serve(server: XentaraServer, serve_plan: ServePlan) -> None:
     try:
         await server.start(serve_plan.host, serve_plan.port, serve_plan.ssl_context)
     except OSError as error:
-        raise ServeError(f"cannot listen on {serve_plan.host}:{serve_plan.port}: {error.strerror or error}") from None
+        where = "every address" if serve_plan.host is None else serve_plan.host
+        raise ServeError(f"cannot listen on {where} port {serve_plan.port}: {error.strerror or error}") from None
     serve_plan.port = server.port
     server.stop_on_signals()  # before the announcement, so that a signal right after it is handled
     if serve_plan.reloader is not None:
@@ -211,11 +241,23 @@ async def _serve(server: XentaraServer, serve_plan: ServePlan) -> None:
     print(f"xentara-ws serving {serve_plan.model_path} at {serve_plan.url}", flush=True)
     for note in serve_plan.notes:
         print(note, flush=True)
+    if serve_plan.host is None:
+        print(_other_machines_note(serve_plan), flush=True)
     try:
         await server.serve_until_stopped()
     finally:
         if serve_plan.reloader is not None:
             await serve_plan.reloader.close()
+
+
+def _other_machines_note(serve_plan: ServePlan) -> str:
+    """Listening on every address: tell how other machines reach it (and verify a self-signed certificate)."""
+    scheme = "wss" if serve_plan.ssl_context is not None else "ws"
+    note = f"listening on every IPv4 and IPv6 address; from other machines: {scheme}://{socket.gethostname()}:"
+    note += f"{serve_plan.port}{API_PATH}"
+    if serve_plan.ssl_context is not None:
+        note += " with --fingerprint (the SHA-256 above) to verify the certificate"
+    return note
 
 
 def serve_forever(args: argparse.Namespace) -> int:
