@@ -122,7 +122,7 @@ async def test_login_refused_is_one_friendly_line(login_server, capsys):
     code = await cli("login", "--login-user", "operator", "--login-password", "nope", "--url", url(login_server))
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "access denied" in err[0]
+    assert len(err) == 1 and "the login of operator failed" in err[0]
 
 
 async def test_connection_refused_is_one_friendly_line(capsys):

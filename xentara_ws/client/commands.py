@@ -183,6 +183,10 @@ def explain_connection_failure(error: ConnectionFailed, args: argparse.Namespace
             "the server refused the connection (HTTP 403): the user lacks the websocket.connect entitlement; "
             "check the user's roles"
         )
+    if error.kind == "too_many_requests":
+        return f"{error}; then check --user/--password (or XENTARA_USER/XENTARA_PASSWORD)"
+    if error.kind in ("plain_to_tls", "ca_file"):
+        return str(error)
     if error.kind == "not_found":
         return f"no WebSocket API at {url} (HTTP 404): the path is /api/ws, check --url"
     if error.kind == "timeout":
@@ -404,7 +408,14 @@ async def _login(client: XentaraClient, args: argparse.Namespace, out: TextIO) -
         password = args.login_password if args.login_password is not None else os.environ.get("XENTARA_LOGIN_PASSWORD")
         if not user:
             raise CommandFailed("say who logs in: --login-user NAME --login-password PASSWORD (or --login-token)")
-        session = await client.create_sub_session(user=user, password=password or "")
+        try:
+            session = await client.create_sub_session(user=user, password=password or "")
+        except XentaraError as error:
+            if error.code != ErrorCode.ACCESS_DENIED:
+                raise
+            raise CommandFailed(
+                f"the login of {user} failed ({error.message}): check --login-user and --login-password"
+            ) from None
         who = user
     try:
         access = await client.check_access(session)

@@ -139,7 +139,15 @@ class XentaraClient:
         self.protocol_version: int | None = None
         self._ssl: ssl.SSLContext | None = None
         if url.startswith("wss:"):
-            self._ssl = ssl_context or build_ssl_context(ca_file=ca_file, fingerprint=fingerprint, insecure=insecure)
+            try:
+                self._ssl = ssl_context or build_ssl_context(
+                    ca_file=ca_file, fingerprint=fingerprint, insecure=insecure
+                )
+            except (ssl.SSLError, OSError) as error:  # name the file: "PEM lib (_ssl.c:3905)" alone says nothing
+                reason = getattr(error, "reason", None) or error.strerror or error
+                raise ConnectionFailed(
+                    "ca_file", f"the CA file {ca_file} cannot be used ({reason}): it must hold PEM certificates"
+                ) from None
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._reconnector: asyncio.Task[None] | None = None
@@ -205,13 +213,22 @@ class XentaraClient:
             )
         except InvalidStatus as error:
             status = error.response.status_code
-            kind = {401: "unauthorized", 403: "forbidden", 404: "not_found"}.get(status, "http")
+            kinds = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "too_many_requests"}
+            kind = kinds.get(status, "http")
+            retry_after = error.response.headers.get("Retry-After")
+            if status == 429 and retry_after:
+                message = f"too many failed logins from this address: the server says retry after {retry_after} s"
+                raise ConnectionFailed(kind, message, status) from None
             raise ConnectionFailed(
                 kind, f"the server refused the WebSocket upgrade with HTTP {status}", status
             ) from None
         except InvalidURI as error:
             raise ConnectionFailed("invalid_url", str(error)) from None
         except ssl.SSLError as error:
+            if error.reason == "WRONG_VERSION_NUMBER":
+                raise ConnectionFailed(
+                    "tls", f"the server at {self.url} does not speak TLS: use ws:// instead of wss://"
+                ) from None
             raise ConnectionFailed("tls", f"TLS handshake failed: {error.reason or error}") from None
         except ConnectionRefusedError:
             raise ConnectionFailed("refused", f"connection refused by {self.url}") from None
@@ -220,8 +237,19 @@ class XentaraClient:
         except socket.gaierror as error:
             raise ConnectionFailed("os", f"cannot resolve the host of {self.url}: {error}") from None
         except InvalidHandshake as error:
+            if self.url.startswith("ws:") and "did not receive a valid HTTP response" in str(error):
+                # A TLS server answers plain HTTP with a TLS alert (or nothing), not with HTTP.
+                raise ConnectionFailed(
+                    "plain_to_tls", f"the server at {self.url} did not answer plain HTTP: it speaks TLS, use wss://"
+                ) from None
             raise ConnectionFailed("http", f"WebSocket handshake failed: {error}") from None
         except OSError as error:
+            if self.url.startswith("wss:") and isinstance(error, ConnectionResetError) and not error.errno:
+                # A plain server drops a TLS ClientHello without a word.
+                raise ConnectionFailed(
+                    "tls", f"the server at {self.url} closed the connection in the TLS handshake: "
+                    "if it serves plain ws:// (--no-tls), use ws:// instead of wss://"
+                ) from None
             raise ConnectionFailed("os", f"cannot connect to {self.url}: {error}") from None
         if self.fingerprint is not None:
             try:
