@@ -1,6 +1,7 @@
 """Embed xentara-ws in a program and publish your own values (a gateway), reacting to client writes.
 
-Run it, then watch with: xentara-ws subscribe Plant.Tank.Level --url ws://127.0.0.1:8081/api/ws
+Run it (`.venv/bin/python examples/embed_publish.py`), then watch with
+`.venv/bin/xentara-ws subscribe Plant.Tank.Level --url ws://127.0.0.1:8081/api/ws`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Read the value, quality and change time of one element: `python examples/read_value.py`."""
+"""Read the value, quality and change time of one element: `.venv/bin/python examples/read_value.py`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Log a person in on a sub-session, show their access, and write on their behalf."""
+"""Log a person in on a sub-session, show their access, and write on their behalf.
+
+`.venv/bin/python examples/sub_session_login.py --login-user demo --login-password demo --value 33`
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,10 @@ async def main(args: argparse.Namespace) -> int:
             return 1
         access = await client.check_access(session)
         print(f"{args.login_user}: read={'yes' if access.read else 'no'} write={'yes' if access.write else 'no'}")
-        if access.write and args.value is not None:
+        if args.value is not None and not access.write:
+            # Say so rather than skip it silently: the person may not write (e.g. the Operator role).
+            print(f"not writing {args.value} to {args.element}: {args.login_user} has no write access")
+        elif args.value is not None:
             # Checked against both the connection's and the logged-in person's rights.
             await client.write(args.element, float(args.value), sub_session=session)
             print(f"wrote {args.value} to {args.element} as {args.login_user}")

@@ -1,4 +1,4 @@
-"""Print every change of a few elements until Ctrl-C (or --count): `python examples/subscribe_changes.py`."""
+"""Print every change of a few elements until Ctrl-C (or --count): `.venv/bin/python examples/subscribe_changes.py`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Write a value to a register and read it back: `python examples/write_register.py --value 42`."""
+"""Write a value to a register and read it back: `.venv/bin/python examples/write_register.py --value 42`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,12 @@ async def main(args: argparse.Namespace) -> int:
         meta = await client.meta_data(args.element, [MetaData.ATTRIBUTE_LIST])
         value_info = meta.attribute("value")
         # Convert the text to what the register holds, so the server does not answer type mismatch.
-        value = args.value if value_info is None else convert(args.value, value_info.data_type.name)
+        try:
+            value = args.value if value_info is None else convert(args.value, value_info.data_type.name)
+        except ValueError:
+            kind = value_info.data_type.name.lower().replace("_", " ") if value_info is not None else "?"
+            print(f"cannot write {args.value!r} to {args.element}: it holds a {kind} value", file=sys.stderr)
+            return 2
         try:
             await client.write(args.element, value)
         except XentaraError as error:

@@ -55,6 +55,23 @@ async def test_write_register_writes_and_reads_back(demo, capsys):
     assert "Plant.Line.Setpoint is now 55.5" in capsys.readouterr().out
 
 
+async def test_write_register_explains_a_value_of_the_wrong_type(demo, capsys):
+    assert await run("write_register", "--url", demo, "--value", "abc") == 2
+    assert "cannot write 'abc' to Plant.Line.Setpoint: it holds a float 64 value" in capsys.readouterr().err
+
+
+async def test_sub_session_login_says_when_it_does_not_write(demo, capsys):
+    assert await run("sub_session_login", "--url", demo, "--value", "34") == 0
+    assert "not writing 34 to Plant.Line.Setpoint: operator has no write access" in capsys.readouterr().out
+
+
+def test_example_docstrings_run_them_with_the_venv_python():
+    for script in EXAMPLES.glob("*.py"):
+        text = script.read_text()
+        assert "`python examples/" not in text, script.name
+    assert "`.venv/bin/python examples/read_value.py`" in (EXAMPLES / "read_value.py").read_text()
+
+
 async def test_subscribe_changes_prints_live_values(demo, capsys):
     argv = ["--url", demo, "--element", "Plant.Tank.Temperature", "--count", "3"]
     assert await run("subscribe_changes", *argv) == 0
