@@ -2,8 +2,18 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+RUN_STAMP := $(VENV)/.installed-run
 
-.PHONY: run test bench lint clean
+.DEFAULT_GOAL := help
+.PHONY: help run test bench lint clean
+
+help:
+	@echo "make run    serve the built-in demo over wss:// on port 8080 (creates .venv with the package alone)"
+	@echo "make test   run the whole test suite (installs the test extras into .venv)"
+	@echo "make lint   ruff and mypy --strict"
+	@echo "make bench  the benchmarks (heavy: several minutes on every CPU)"
+	@echo "make clean  remove .venv and build leftovers"
+	@echo "Options: make run ARGS='--config DIR', make test PYTEST_ARGS='-k name'"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -11,9 +21,14 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
-run: $(STAMP)
+# Serving needs the package alone; uvloop (the `fast` extra) where the platform has it.
+$(RUN_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[fast]' || $(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+run: $(RUN_STAMP)
 	$(BIN)/xentara-ws serve $(ARGS)
 
 test: $(STAMP)
