@@ -6,6 +6,7 @@ import socket
 
 from cryptography import x509
 from security_helpers import make_cert, name, pem
+from support.fixtures import SCHEMAS, needs_vendor_fixtures
 from support.newcomer import copy_demo, serving
 
 from xentara_ws.cli import main
@@ -111,3 +112,13 @@ def test_config_naming_a_file_says_a_folder_is_expected(tmp_path, capsys):
     assert main(["serve", "--config", str(folder / "model.json"), "--no-tls"]) == 2
     err = capsys.readouterr().err
     assert "is a file; it expects the configuration folder" in err and f"--config {folder}?" in err
+
+
+@needs_vendor_fixtures
+def test_the_demo_passes_the_vendor_schemas(tmp_path):
+    from xentara_ws.cli import build_parser
+    from xentara_ws.server.bootstrap import build_server
+
+    argv = ["serve", "--no-tls", "--schema-dir", str(SCHEMAS), "--state-dir", str(tmp_path)]
+    _server, plan = build_server(build_parser().parse_args(argv))
+    assert plan.demo and plan.gatekeeper is not None

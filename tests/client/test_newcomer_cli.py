@@ -115,3 +115,14 @@ def test_completion_bash_is_valid_bash_and_knows_each_commands_options(capsys):
     probe = f'{script}{words}; _xentara_ws; echo "${{COMPREPLY[@]}}"'
     result = subprocess.run([bash, "-c", probe], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and result.stdout.split() == ["--url"], result.stderr
+
+
+async def test_xentara_url_is_the_default_url(server, monkeypatch, capsys):
+    monkeypatch.setenv("XENTARA_URL", url(server))
+    assert await cli("lookup", "Group 1.Counter") == 0
+    assert capsys.readouterr().out.strip() == str(COUNTER_UUID)
+
+
+def test_no_command_prints_the_help_and_exits_2(capsys):
+    assert main([]) == 2
+    assert "COMMAND" in capsys.readouterr().out
