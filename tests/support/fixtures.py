@@ -73,7 +73,7 @@ def sample_password() -> str:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}: the test needs the vendor fixtures (see tests/support/fixtures.py)")
     if required() and not available():
-        raise pytest.UsageError(f"{REQUIRE_ENV_VAR} is set but the {missing_reason()}")
+        raise pytest.UsageError(f"{missing_reason()}; {REQUIRE_ENV_VAR} is set, so the run fails")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
