@@ -122,3 +122,14 @@ def test_the_demo_passes_the_vendor_schemas(tmp_path):
     argv = ["serve", "--no-tls", "--schema-dir", str(SCHEMAS), "--state-dir", str(tmp_path)]
     _server, plan = build_server(build_parser().parse_args(argv))
     assert plan.demo and plan.gatekeeper is not None
+
+
+def test_an_unreadable_server_certificate_is_named(tmp_path, capsys):
+    folder = copy_demo(tmp_path)
+    (folder / "certs").mkdir()
+    (folder / "private").mkdir()
+    (folder / "certs" / "xentara.pem").write_text("not a certificate\n")
+    (folder / "private" / "xentara.key.pem").write_text("not a key\n")
+    assert main(["serve", "--config", str(folder), "--host", "127.0.0.1", "--port", "0"]) == 2
+    err = capsys.readouterr().err
+    assert str(folder / "certs" / "xentara.pem") in err and "must be PEM files" in err

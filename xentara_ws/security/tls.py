@@ -115,7 +115,13 @@ def server_ssl_context(
         generated = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(cert_path, key_path)
+    try:
+        context.load_cert_chain(cert_path, key_path)
+    except ssl.SSLError as error:  # "PEM lib (_ssl.c:3905)" alone does not say which file
+        raise ValueError(
+            f"cannot load the certificate {cert_path} with its key {key_path} ({error.reason or error}): "
+            "both must be PEM files, and the key must be the certificate's"
+        ) from None
     fingerprint = certificate_fingerprint(cert_path)
     logger.info("TLS certificate %s, SHA-256 fingerprint %s", cert_path, fingerprint)
     return context, fingerprint, generated
