@@ -126,3 +126,12 @@ async def test_xentara_url_is_the_default_url(server, monkeypatch, capsys):
 def test_no_command_prints_the_help_and_exits_2(capsys):
     assert main([]) == 2
     assert "COMMAND" in capsys.readouterr().out
+
+
+def test_browse_puts_children_under_their_parents_whatever_order_they_come_in():
+    from types import SimpleNamespace
+
+    from xentara_ws.client.formatting import tree_order
+
+    breadth_first = [SimpleNamespace(primary_key=key) for key in ("A", "B", "A.x", "B.y", "A.x.deep", "A.z")]
+    assert [e.primary_key for e in tree_order(breadth_first)] == ["A", "A.x", "A.x.deep", "A.z", "B", "B.y"]

@@ -23,6 +23,7 @@ from .formatting import (
     parse_category,
     parse_value,
     split_primary_key,
+    tree_order,
 )
 from .types import AttributeKey, ConnectionFailed, Values, XentaraError
 
@@ -250,7 +251,7 @@ async def _browse(client: XentaraClient, args: argparse.Namespace, out: TextIO) 
         )
         return 0
     shown: set[tuple[str, ...]] = set()
-    for element in elements:
+    for element in tree_order(elements):
         parts = split_primary_key(element.primary_key)
         # A filtered listing (--category) leaves out parents: name them, so that every line sits in its tree.
         for level in range(base_level + 1, len(parts)):

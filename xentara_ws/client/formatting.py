@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from enum import IntEnum
 from typing import Any
@@ -145,3 +146,14 @@ def split_primary_key(primary_key: str) -> list[str]:
     if current or parts:
         parts.append("".join(current))
     return parts
+
+
+def tree_order(elements: Sequence[Any]) -> list[Any]:
+    """Each element right under its parent (and siblings in the server's order), whatever order they came in."""
+    first: dict[tuple[str, ...], int] = {}
+    paths = [tuple(split_primary_key(element.primary_key)) for element in elements]
+    for index, path in enumerate(paths):
+        for length in range(1, len(path) + 1):
+            first.setdefault(path[:length], index)
+    keys = [tuple(first[path[:length]] for length in range(1, len(path) + 1)) for path in paths]
+    return [element for _, element in sorted(zip(keys, elements, strict=True), key=lambda pair: pair[0])]
