@@ -42,7 +42,8 @@ def add_passwd_arguments(passwd: argparse.ArgumentParser) -> None:
 
 def _read_new_password() -> str:
     if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\n")
+        # A line ending is not part of the password, whether it is "\n" or Windows' "\r\n".
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
     import getpass
 
     first = getpass.getpass("New password: ")

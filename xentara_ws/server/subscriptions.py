@@ -64,7 +64,8 @@ class EventScheduler:
         self.principal = principal
         self.wake = wake
         self.subscriptions: dict[uuid.UUID, Subscription] = {}
-        self._watch: dict[Element, list[Entry]] = {}
+        # Insertion-ordered sets (dicts) so removing one entry costs O(1), not a scan of every watcher.
+        self._watch: dict[Element, dict[Entry, None]] = {}
         self._pending: dict[Entry, None] = {}
         self._next_heartbeat: int | None = None
 
@@ -99,9 +100,9 @@ class EventScheduler:
             subscription.entries.append(entry)
             watchers = self._watch.get(element)
             if watchers is None:
-                watchers = self._watch[element] = []
+                watchers = self._watch[element] = {}
                 element.subscribe(self._on_change)
-            watchers.append(entry)
+            watchers[entry] = None
             self._pending[entry] = None
         self.subscriptions[subscription_id] = subscription
         if subscription.heartbeat_interval is not None:
@@ -116,7 +117,7 @@ class EventScheduler:
         for entry in subscription.entries:
             self._pending.pop(entry, None)
             watchers = self._watch[entry.element]
-            watchers.remove(entry)
+            watchers.pop(entry, None)
             if not watchers:
                 del self._watch[entry.element]
                 entry.element.unsubscribe(self._on_change)
