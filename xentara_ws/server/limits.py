@@ -11,6 +11,8 @@ class Limits:
     """Bytes per incoming WebSocket message; larger messages close the connection with 1009."""
     max_packets_per_message: int = 1000
     """Request packets answered per message; the excess gets -32600, the rest is answered."""
+    max_reply_size: int = 4 * 1024 * 1024
+    """Bytes of the reply to one message; packets after the reply reached it are not executed (one -32600)."""
     client_hello_timeout: float = 10.0
     """Seconds a client has to complete client_hello before the connection is closed (1008)."""
     max_subscriptions: int = 1000
