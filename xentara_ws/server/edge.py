@@ -145,7 +145,11 @@ class WebSocketEdge:
         session = Session(principal=principal, peer=_peer(connection))
         outbound = Outbound(self, connection, session)
         session.events = EventScheduler(
-            state.monotonic, state.access, session.principal, functools.partial(self._mark_dirty, outbound)
+            state.monotonic,
+            state.access,
+            session.principal,
+            functools.partial(self._mark_dirty, outbound),
+            budget=state.budget,
         )
         handle = self.dispatcher.handle_bytes
         replying = self._replying
@@ -271,7 +275,7 @@ class Outbound:
     connection needs to wait: for an update-rate window, a heartbeat, or a transport to drain.
     """
 
-    __slots__ = ("backlog", "connection", "edge", "session", "task", "wake")
+    __slots__ = ("backlog", "backlog_bytes", "connection", "dropping", "edge", "session", "task", "wake")
 
     def __init__(self, edge: WebSocketEdge, connection: ServerConnection, session: Session) -> None:
         self.edge = edge
@@ -281,6 +285,43 @@ class Outbound:
         self.task: asyncio.Task[None] | None = None
         self.backlog: list[bytes] = []
         """Messages collected but not yet written because the transport is applying back-pressure."""
+        self.backlog_bytes = 0
+        self.dropping = False
+
+    def queue(self, messages: list[bytes]) -> None:
+        """Keep messages for later, within the connection's and the server's outgoing budgets."""
+        if self.dropping:
+            return
+        size = sum(map(len, messages))
+        self.backlog.extend(messages)
+        self.backlog_bytes += size
+        budget = self.edge.state.budget
+        budget.outgoing_bytes += size
+        limits = self.edge.state.limits
+        if self.backlog_bytes > limits.max_outgoing_buffer:
+            self._drop(f"more than {limits.max_outgoing_buffer} bytes wait for it to read (max_outgoing_buffer)")
+        elif budget.outgoing_bytes > limits.max_total_outgoing_buffer:
+            self._drop(f"the server's outgoing buffers are full (max_total_outgoing_buffer = "
+                       f"{limits.max_total_outgoing_buffer} bytes)")
+
+    def sent(self) -> None:
+        """The first backlog message is out."""
+        size = len(self.backlog.pop(0))
+        self.backlog_bytes -= size
+        self.edge.state.budget.outgoing_bytes -= size
+
+    def discard(self) -> None:
+        self.edge.state.budget.outgoing_bytes -= self.backlog_bytes
+        self.backlog_bytes = 0
+        self.backlog.clear()
+
+    def _drop(self, why: str) -> None:
+        logger.warning("disconnecting %s: %s (slow consumer)", self.session.peer, why)
+        self.dropping = True
+        self.discard()
+        closing = asyncio.ensure_future(self.edge._drop_slow_consumer(self.connection))
+        self.edge._closing.add(closing)
+        closing.add_done_callback(self.edge._closing.discard)
 
     def write_now(self, data: bytes) -> bool:
         """Write one message as a binary frame if the transport takes it without waiting."""
@@ -300,7 +341,7 @@ class Outbound:
         if self.connection.protocol.state is not OPEN:
             return  # closing: nobody will read it
         if not self.write_now(data):
-            self.backlog.append(data)
+            self.queue([data])
             connection = self.connection
             if isinstance(connection, XentaraConnection):
                 connection.hold()
@@ -311,9 +352,9 @@ class Outbound:
         if events is None or self.session.closed:
             return
         if not self.backlog:
-            for message in events.collect(now):
-                if not self.write_now(message):
-                    self.backlog.append(message)
+            unwritten = [message for message in events.collect(now) if not self.write_now(message)]
+            if unwritten:
+                self.queue(unwritten)
         if self.backlog or events.waiting:
             self._wake_task()
 
@@ -329,6 +370,7 @@ class Outbound:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
+        self.discard()
 
     async def _run(self) -> None:
         edge = self.edge
@@ -350,8 +392,10 @@ class Outbound:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(wake.wait(), delay)
                 wake.clear()
-                backlog.extend(events.collect())
-            while backlog:
+                collected = events.collect()
+                if collected:
+                    self.queue(collected)
+            while backlog and not self.dropping:
                 try:
                     await asyncio.wait_for(connection.send(backlog[0]), timeout)
                 except TimeoutError:
@@ -362,7 +406,8 @@ class Outbound:
                     return
                 except ConnectionClosed:
                     return
-                del backlog[0]
+                if backlog:
+                    self.sent()
             if isinstance(connection, XentaraConnection) and connection.held:
                 connection.release()
 

@@ -89,12 +89,19 @@ _STATUS_TEXT = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests",
 def login_pool(args: argparse.Namespace) -> VerificationPool:
     """The worker pool of password and token checks, sized by --login-workers / --max-pending-logins."""
     pool = VerificationPool()
+    from .bootstrap import ServeError
+
+    for option in ("login_workers", "max_pending_logins"):
+        value = getattr(args, option, None)
+        if value is not None and value <= 0:
+            raise ServeError(f"--{option.replace('_', '-')} must be positive, not {value}")
     workers = getattr(args, "login_workers", None)
     pending = getattr(args, "max_pending_logins", None)
     if workers:
         pool.workers = workers
     if pending:
         pool.max_pending = pending
+        pool.max_pending_per_address = min(pool.max_pending_per_address, pending)
     return pool
 
 
