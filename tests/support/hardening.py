@@ -24,9 +24,14 @@ def settled(result: Any) -> Any:
     return asyncio.run(wait())
 
 
+OPERATOR = "operator"
+OPERATOR_PASSWORD = "operator-pass"
+
+
 def costly_config(tmp_path: Path, sample: Path, password: str, rounds: int = 200_000) -> Path:
     """The sample configuration with its user's password hashed expensively ($6$, `rounds`), like a
-    production passwords.json: every verification (and every unknown user's dummy) costs real CPU time."""
+    production passwords.json: every verification (and every unknown user's dummy) costs real CPU time.
+    A second user, OPERATOR (role-less: Everyone may connect), has OPERATOR_PASSWORD."""
     folder = tmp_path / "costly-config"
     shutil.copytree(sample, folder)
     for f in folder.iterdir():
@@ -35,5 +40,10 @@ def costly_config(tmp_path: Path, sample: Path, password: str, rounds: int = 200
     for key in [k for k in passwords if k != "$schema"]:
         uuid.UUID(key)
         passwords[key] = sha512_crypt.using(rounds=rounds).hash(password)
+    users = json.loads((folder / "users.json").read_text())
+    operator_uuid = str(uuid.uuid4())
+    users["users"].append({"userName": OPERATOR, "UUID": operator_uuid, "roles": []})
+    passwords[operator_uuid] = sha512_crypt.using(rounds=rounds).hash(OPERATOR_PASSWORD)
+    (folder / "users.json").write_text(json.dumps(users))
     (folder / "passwords.json").write_text(json.dumps(passwords))
     return folder

@@ -319,9 +319,10 @@ class Outbound:
         logger.warning("disconnecting %s: %s (slow consumer)", self.session.peer, why)
         self.dropping = True
         self.discard()
-        closing = asyncio.ensure_future(self.edge._drop_slow_consumer(self.connection))
-        self.edge._closing.add(closing)
-        closing.add_done_callback(self.edge._closing.discard)
+        # A close frame would only queue behind what the client does not read: free the memory now.
+        transport = self.connection.transport
+        if transport is not None:
+            transport.abort()
 
     def write_now(self, data: bytes) -> bool:
         """Write one message as a binary frame if the transport takes it without waiting."""
