@@ -224,4 +224,3 @@ def test_arbitrary_bytes_after_the_handshake_never_hurt_the_server(live_port: in
 
 def test_the_fuzz_settings_are_bounded_in_the_default_run() -> None:
     assert EXAMPLES <= 1000 or os.environ.get("XENTARA_FUZZ_EXAMPLES")
-

@@ -9,7 +9,6 @@ import pytest
 from helpers import REGISTER_UUID, small_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from support.hardening import settled
 
 from xentara_ws.protocol.codec import TimePoint, decode, encode

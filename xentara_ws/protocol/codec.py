@@ -248,7 +248,7 @@ def _array_items(data: bytes, max_depth: int) -> list[bytes] | None:
         stream.seek(position)
         try:
             decoder.decode()
-        except Exception:  # noqa: BLE001 - anything cbor2 cannot read is not well-formed
+        except Exception:  # anything cbor2 cannot read is not well-formed
             return None
         end = stream.tell()
         items.append(data[position:end])
@@ -260,9 +260,7 @@ def _refusal(item: bytes, error: CBORProfileError, max_depth: int) -> RefusedPac
     decoder = _lenient_decoder(max_depth)
     decoder.fp = io.BytesIO(item)
     packet = decoder.decode()
-    head_readable = (
-        type(packet) is list and len(packet) >= 3 and all(type(packet[i]) is int for i in range(3))
-    )
+    head_readable = type(packet) is list and len(packet) >= 3 and all(type(packet[i]) is int for i in range(3))
     message_id = packet[1] if type(packet) is list and len(packet) > 1 and type(packet[1]) is int else 0
     return RefusedPacket(message_id, -32602 if head_readable else -32700, f"invalid parameter: {error}")
 

@@ -85,7 +85,8 @@ class LoginThrottle:
 
     def _forget(self, table: dict, now: float) -> None:  # type: ignore[type-arg]
         # Bound memory under a spray of addresses or names: drop keys with nothing recent.
-        stale = [k for k, w in table.items() if w.locked_until <= now and (not w.failures or w.failures[-1] <= now - self.window)]
+        horizon = now - self.window
+        stale = [k for k, w in table.items() if w.locked_until <= now and (not w.failures or w.failures[-1] <= horizon)]
         for key in stale:
             del table[key]
         while len(table) >= _MAX_TRACKED:  # all recent: the oldest entries go first

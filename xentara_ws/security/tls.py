@@ -56,7 +56,8 @@ def pair_mismatch(cert_path: Path, key_path: Path) -> str | None:
     """
     try:
         data = cert_path.read_bytes()
-        cert = x509.load_pem_x509_certificates(data)[0] if b"-----BEGIN" in data else x509.load_der_x509_certificate(data)
+        pem = b"-----BEGIN" in data
+        cert = x509.load_pem_x509_certificates(data)[0] if pem else x509.load_der_x509_certificate(data)
     except (OSError, ValueError, IndexError) as error:
         return f"certificate {cert_path} cannot be read: {error}"
     try:
@@ -65,10 +66,12 @@ def pair_mismatch(cert_path: Path, key_path: Path) -> str | None:
         return None  # password-protected
     except (OSError, ValueError) as error:
         return f"private key {key_path} cannot be read: {type(error).__name__}"
+
     def public(k: object) -> bytes:
         return k.public_bytes(  # type: ignore[attr-defined, no-any-return]
             serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
         )
+
     if public(key.public_key()) != public(cert.public_key()):
         return f"private key {key_path} does not belong to certificate {cert_path}"
     return None

@@ -301,8 +301,10 @@ class Outbound:
         if self.backlog_bytes > limits.max_outgoing_buffer:
             self._drop(f"more than {limits.max_outgoing_buffer} bytes wait for it to read (max_outgoing_buffer)")
         elif budget.outgoing_bytes > limits.max_total_outgoing_buffer:
-            self._drop(f"the server's outgoing buffers are full (max_total_outgoing_buffer = "
-                       f"{limits.max_total_outgoing_buffer} bytes)")
+            self._drop(
+                f"the server's outgoing buffers are full (max_total_outgoing_buffer = "
+                f"{limits.max_total_outgoing_buffer} bytes)"
+            )
 
     def sent(self) -> None:
         """The first backlog message is out."""
