@@ -64,6 +64,10 @@ class SecurityGate:
             raise UpgradeRefused(403, f"Forbidden: {CONNECT_ENTITLEMENT} is not granted")
         return principal
 
+    async def admit_request(self, request: Any) -> Principal:
+        """The same for the edge's HttpRequest (CONTRACTS §1: `header(name)`, `peer_host`)."""
+        return await self.admit(request.header("authorization"), request.peer_host)
+
     def _remembered(self, authorization: str | None) -> Principal | None:
         if not authorization or not authorization.lstrip().lower().startswith("basic "):
             return None  # tokens expire; they are checked every time
