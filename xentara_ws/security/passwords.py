@@ -95,7 +95,7 @@ def cost_parameters(hashed: str) -> str | None:
     if hashed.startswith("$1$"):
         return "$1$"
     if hashed.startswith(("$2a$", "$2b$", "$2y$")):
-        return hashed[:7]  # $2b$12
+        return hashed[:6]  # $2b$12
     if hashed.startswith("$argon2"):
         parts = hashed.split("$")
         return "$".join(parts[:4]) if len(parts) >= 6 else None
