@@ -8,6 +8,7 @@ import socket
 import struct
 from typing import Any
 
+import pytest
 from helpers import DOTTED_UUID, GROUP_UUID, REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import TimePoint, decode, encode
@@ -73,9 +74,17 @@ def _frame(payload: bytes) -> bytes:
     return head + mask + masked
 
 
-async def test_a_client_that_does_not_read_is_dropped_once_its_outgoing_budget_is_used_up() -> None:
+@pytest.mark.parametrize(
+    "limits",
+    [
+        Limits(max_outgoing_buffer=64 * 1024, send_timeout=600),
+        Limits(max_total_outgoing_buffer=64 * 1024, send_timeout=600),
+    ],
+    ids=["per-connection", "server-wide"],
+)
+async def test_a_client_that_does_not_read_is_dropped_once_its_outgoing_budget_is_used_up(limits: Limits) -> None:
     model = small_model()
-    server = XentaraServer(model, limits=Limits(max_outgoing_buffer=64 * 1024, send_timeout=600))
+    server = XentaraServer(model, limits=limits)
     await server.start("127.0.0.1", 0)
     try:
         sock = socket.socket()

@@ -89,5 +89,5 @@ class LoginThrottle:
         stale = [k for k, w in table.items() if w.locked_until <= now and (not w.failures or w.failures[-1] <= horizon)]
         for key in stale:
             del table[key]
-        while len(table) >= _MAX_TRACKED:  # all recent: the oldest entries go first
+        while len(table) >= _MAX_TRACKED * 9 // 10:  # all recent: the oldest go first, with room to spare
             del table[next(iter(table))]
