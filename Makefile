@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
 
 .DEFAULT_GOAL := help
-.PHONY: help run test bench lint clean
+.PHONY: help run test bench lint clean fuzz
 
 help:
 	@echo "make run    serve the built-in demo over wss:// on port 8080 (creates .venv with the package alone)"
@@ -33,6 +33,9 @@ run: $(RUN_STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+fuzz: $(STAMP)
+	XENTARA_FUZZ_EXAMPLES=$${XENTARA_FUZZ_EXAMPLES:-5000} $(BIN)/python -m pytest -q tests/test_hardening_fuzz.py $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet asyncua uvloop

@@ -71,7 +71,8 @@ def add_passwd_arguments(passwd: argparse.ArgumentParser) -> None:
 
 def _read_new_password() -> str:
     if not sys.stdin.isatty():
-        return sys.stdin.readline().rstrip("\n")
+        # A line ending is not part of the password, whether it is "\n" or Windows' "\r\n".
+        return sys.stdin.readline().removesuffix("\n").removesuffix("\r")
     import getpass
 
     first = getpass.getpass("New password: ")
@@ -129,6 +130,26 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     )
     serve.add_argument("--max-sub-sessions", type=int, metavar="N", help="sub-sessions per connection (default 64)")
     serve.add_argument("--max-connections", type=int, metavar="N", help="open connections (default 10000)")
+    serve.add_argument("--max-reply-size", type=int, metavar="BYTES", help="reply bytes per message (default 4 MiB)")
+    serve.add_argument(
+        "--max-connection-subscription-attributes",
+        type=int,
+        metavar="N",
+        help="subscribed attributes per connection (default 50000)",
+    )
+    serve.add_argument(
+        "--max-total-subscription-attributes", type=int, metavar="N", help="subscribed attributes (default 2000000)"
+    )
+    serve.add_argument(
+        "--max-outgoing-buffer", type=int, metavar="BYTES", help="unread bytes per client (default 16 MiB)"
+    )
+    serve.add_argument(
+        "--max-total-outgoing-buffer", type=int, metavar="BYTES", help="unread bytes, all clients (default 512 MiB)"
+    )
+    serve.add_argument("--login-workers", type=int, metavar="N", help="password/token check threads (default 4)")
+    serve.add_argument(
+        "--max-pending-logins", type=int, metavar="N", help="logins verified or waiting at once (default 64)"
+    )
     serve.set_defaults(handler=run_serve)
 
 

@@ -91,10 +91,16 @@ def test_nesting_depth_is_bounded():
         decode(b"\x81" * 100 + b"\x00")
 
 
-@pytest.mark.parametrize("tag", [0, 2, 3, 5, 24, 32, 258, 55799, 999])
+@pytest.mark.parametrize("tag", [0, 5, 24, 32, 258, 55799, 999])
 def test_tags_the_protocol_does_not_use_are_refused(tag):
     with pytest.raises(CBORProfileError, match="tag"):
         decode(encode(CBORTag(tag, b"\x01")))
+
+
+def test_bignums_are_ordinary_integers():
+    # Decision 15 as amended: tags 2/3 are CBOR integers; the attribute's range judges them.
+    assert decode(encode(CBORTag(2, b"\x01" + b"\x00" * 9))) == 2**72
+    assert decode(encode(CBORTag(3, b"\x01"))) == -2
 
 
 def test_alternative_tags_stay_tags():

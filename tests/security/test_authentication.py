@@ -308,11 +308,26 @@ def test_certificate_sub_session_login(tmp_path: Path) -> None:
 def test_unknown_user_still_costs_a_hash_verification(
     sample_auth: Authenticator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    calls: list[str] = []
-    monkeypatch.setattr("xentara_ws.security.authentication.dummy_verify", calls.append)
+    from xentara_ws.security import authentication, passwords
+
+    calls: list[tuple[str, str]] = []
+    real = passwords.verify_password
+
+    def recording(password: str, hashed: str) -> bool:
+        calls.append((password, hashed))
+        return bool(real(password, hashed))
+
+    monkeypatch.setattr(passwords, "verify_password", recording)
+    monkeypatch.setattr(authentication, "verify_password", recording)
     with pytest.raises(AuthenticationFailed):
         sample_auth.authenticate_http(basic("nobody", "pw"), "10.9.9.9")
-    assert calls == ["pw"]
+    with pytest.raises(AuthenticationFailed):
+        sample_auth.authenticate_http(basic("xentara", "pw"), "10.9.9.9")
+    (unknown_pw, unknown_hash), (known_pw, known_hash) = calls
+    assert unknown_pw == known_pw == "pw"
+    # Same scheme and cost as the configured hash: an unknown user takes as long as a wrong password.
+    assert passwords.cost_parameters(unknown_hash) == passwords.cost_parameters(known_hash) is not None
+    assert unknown_hash != known_hash
 
 
 def test_config_without_authentication_section_challenges_bearer_then_basic(tmp_path: Path) -> None:

@@ -197,9 +197,10 @@ async def test_get_stage_is_operational(client):
     assert reply[0] == 1 and reply[2] == 2
 
 
-async def test_an_authentication_tag_outside_121_to_123_is_a_parse_error(client):
+async def test_an_authentication_tag_outside_121_to_123_is_an_invalid_parameter_of_that_packet(client):
+    # Decision 15 as amended: a refused value inside a well-formed packet is that packet's -32602.
     reply = await client.request(12, {0: CBORTag(124, {0: "x"})})
-    assert error_code(reply) == -32700 and "tag 124" in reply[2][1]
+    assert error_code(reply) == -32602 and "tag 124" in reply[2][1] and reply[1] != 0
 
 
 async def test_suspend_and_resume_follow_the_stage_machine(client):

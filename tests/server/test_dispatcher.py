@@ -9,6 +9,7 @@ import pytest
 from helpers import REGISTER_UUID, small_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from support.hardening import settled
 
 from xentara_ws.protocol.codec import TimePoint, decode, encode
 from xentara_ws.server import commands  # noqa: F401
@@ -246,7 +247,7 @@ _DISPATCHER = make_dispatcher()
 @given(packets, st.booleans())
 def test_random_cbor_values_never_raise_and_always_get_well_formed_replies(message, greeted):
     session = hello(_DISPATCHER) if greeted else Session()
-    reply = decode(_DISPATCHER.handle_bytes(session, encode(message)))
+    reply = decode(settled(_DISPATCHER.handle_bytes(session, encode(message))))
     _assert_well_formed(reply, len(message))
 
 

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import socket
 import ssl
+import urllib.parse
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Self
@@ -40,7 +41,7 @@ from ..protocol.identifiers import (
     MetaData as MetaDataId,
 )
 from .subscription import Subscription
-from .tls import build_ssl_context, check_fingerprint
+from .tls import build_ssl_context, check_fingerprint, pinned_context
 from .types import (
     AccessRights,
     AttributeKey,
@@ -202,10 +203,13 @@ class XentaraClient:
 
     async def _open_websocket(self) -> ClientConnection:
         try:
+            context = self._ssl
+            if self.fingerprint is not None:
+                context = await self._pinned_context()
             ws = await ws_connect(
                 self.url,
                 additional_headers=self._headers(),
-                ssl=self._ssl,
+                ssl=context,
                 open_timeout=self.open_timeout,
                 max_size=self.max_size,
                 compression=None,
@@ -258,6 +262,14 @@ class XentaraClient:
                 await ws.close()
                 raise
         return ws
+
+    async def _pinned_context(self) -> ssl.SSLContext:
+        """TLS handshake and pin check before any HTTP byte (and so before any credential) is sent."""
+        assert self.fingerprint is not None
+        parts = urllib.parse.urlsplit(self.url)
+        if parts.scheme != "wss" or not parts.hostname:
+            raise ConnectionFailed("tls", "certificate pinning needs a wss:// URL")
+        return await pinned_context(parts.hostname, parts.port or 443, self.fingerprint, self.open_timeout)
 
     async def close(self) -> None:
         """Close the connection for good: no reconnect; subscriptions' iterators end."""

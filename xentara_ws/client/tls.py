@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -36,6 +38,39 @@ def build_ssl_context(*, ca_file: str | None, fingerprint: str | None, insecure:
         context.verify_mode = ssl.CERT_NONE
         return context
     return ssl.create_default_context(cafile=ca_file)
+
+
+async def pinned_context(host: str, port: int, fingerprint: str, timeout: float) -> ssl.SSLContext:
+    """A context that completes a TLS handshake only with the server certificate of this SHA-256 pin.
+
+    A first connection does the TLS handshake alone (no HTTP byte is sent), reads the server's
+    certificate and compares it with the pin; the context returned trusts exactly that certificate,
+    so the real connection's own handshake fails unless the same certificate is presented again.
+    Credentials (the upgrade's Authorization header) therefore never reach a server that fails the pin.
+    """
+    expected = normalize_fingerprint(fingerprint)
+    probe = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    probe.check_hostname = False
+    probe.verify_mode = ssl.CERT_NONE
+    _, writer = await asyncio.wait_for(asyncio.open_connection(host, port, ssl=probe), timeout)
+    try:
+        ssl_object = writer.get_extra_info("ssl_object")
+        der = ssl_object.getpeercert(binary_form=True) if ssl_object is not None else None
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+    if der is None:
+        raise ConnectionFailed("tls", "the server presented no certificate")
+    actual = certificate_fingerprint(der)
+    if not hmac.compare_digest(actual, expected):
+        raise ConnectionFailed("tls", f"the server certificate's SHA-256 fingerprint {actual} is not the pinned one")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False  # the pin names the certificate; host names do not matter
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_verify_locations(cadata=der)
+    context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN  # the pinned leaf itself is the trust anchor
+    return context
 
 
 def certificate_fingerprint(der: bytes) -> str:

@@ -29,7 +29,10 @@ TAG_EPOCH_TIME: Final = 1
 
 _ALTERNATIVE_TAGS: Final = frozenset((TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, TAG_ALTERNATIVE_2))
 # Tags cbor2 decodes natively; every one we do not use is refused by overriding its decoder.
-_NATIVE_TAGS: Final = (0, 2, 3, 5, 25, 28, 29, 30, 35, 36, 52, 54, 100, 256, 258, 260, 261, 1004, 55799)
+# Bignums (2, 3) are ordinary integers (spec 10.15): cbor2 decodes them to int.
+_NATIVE_TAGS: Final = (0, 5, 25, 28, 29, 30, 35, 36, 52, 54, 100, 256, 258, 260, 261, 1004, 55799)
+# Everything the lenient pass of decode_message keeps as a plain CBORTag instead of interpreting it.
+_RAW_TAGS: Final = (*_NATIVE_TAGS, 1, 2, 3, 4, TAG_UUID)
 
 NS_PER_SECOND: Final = 1_000_000_000
 _INT64_MIN: Final = -(2**63)
@@ -177,6 +180,109 @@ def decode(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     if stream.tell() != len(data):
         raise CBORProfileError(f"{len(data) - stream.tell()} trailing bytes after the CBOR item")
     return item
+
+
+@dataclass(frozen=True, slots=True)
+class RefusedPacket:
+    """A well-formed packet holding something the profile refuses (decision 15): it gets its own error
+    reply, `code` (-32602, or -32700 when its type, id or opcode is unreadable) with its own message id."""
+
+    message_id: int
+    code: int
+    reason: str
+
+
+def _raw_tag(tag: int) -> Any:
+    def keep(value: Any, immutable: bool) -> Any:
+        return CBORTag(tag, value)
+
+    return keep
+
+
+def _lenient_decoder(max_depth: int) -> cbor2.CBORDecoder:
+    # Well-formedness only: any tag, duplicate keys and broken UTF-8 pass, so one packet's refused
+    # value can be told apart from a message that is not CBOR at all.
+    decoder: cbor2.CBORDecoder | None = getattr(_local, "lenient", None)
+    if decoder is None or decoder.max_depth != max_depth:
+        decoder = cbor2.CBORDecoder(
+            io.BytesIO(),
+            tag_hook=lambda tag, immutable: tag,
+            semantic_decoders={tag: _raw_tag(tag) for tag in _RAW_TAGS},
+            str_errors="replace",
+            max_depth=max_depth,
+            allow_duplicate_keys=True,
+        )
+        _local.lenient = decoder
+    return decoder
+
+
+def _array_items(data: bytes, max_depth: int) -> list[bytes] | None:
+    """The encoded items of a top-level array, or None when `data` is not one well-formed CBOR array."""
+    if not data or data[0] >> 5 != 4:
+        return None
+    info = data[0] & 0x1F
+    position = 1
+    count: int | None
+    if info < 24:
+        count = info
+    elif info in (24, 25, 26, 27):
+        width = 1 << (info - 24)
+        if len(data) < 1 + width:
+            return None
+        count = int.from_bytes(data[1 : 1 + width], "big")
+        position += width
+    elif info == 31:
+        count = None  # indefinite length, ends with a break byte
+    else:
+        return None
+    stream = io.BytesIO(data)
+    decoder = _lenient_decoder(max_depth - 1)
+    decoder.fp = stream
+    items: list[bytes] = []
+    while count is None or len(items) < count:
+        if position >= len(data):
+            return None
+        if count is None and data[position] == 0xFF:
+            position += 1
+            break
+        stream.seek(position)
+        try:
+            decoder.decode()
+        except Exception:  # anything cbor2 cannot read is not well-formed
+            return None
+        end = stream.tell()
+        items.append(data[position:end])
+        position = end
+    return items if position == len(data) else None
+
+
+def _refusal(item: bytes, error: CBORProfileError, max_depth: int) -> RefusedPacket:
+    decoder = _lenient_decoder(max_depth)
+    decoder.fp = io.BytesIO(item)
+    packet = decoder.decode()
+    head_readable = type(packet) is list and len(packet) >= 3 and all(type(packet[i]) is int for i in range(3))
+    message_id = packet[1] if type(packet) is list and len(packet) > 1 and type(packet[1]) is int else 0
+    return RefusedPacket(message_id, -32602 if head_readable else -32700, f"invalid parameter: {error}")
+
+
+def decode_message(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
+    """Decode one message: like `decode`, but a top-level array whose items are well-formed CBOR yet break
+    the profile (a tag the protocol does not use, a duplicate map key, a UUID of the wrong length, text
+    that is not UTF-8) comes back with RefusedPacket in place of each such item (decision 15). Input that
+    is not one well-formed CBOR item raises CBORProfileError."""
+    try:
+        return decode(data, max_depth=max_depth)
+    except CBORProfileError as whole:
+        items = _array_items(data, max_depth)
+        if items is None:
+            raise whole from None
+    packets: list[Any] = []
+    for item in items:
+        try:
+            packets.append(decode(item, max_depth=max_depth - 1))
+        except CBORProfileError as error:
+            packets.append(_refusal(item, error, max_depth - 1))
+    return packets
 
 
 def _default(encoder: cbor2.CBOREncoder, value: Any) -> None:

@@ -7,13 +7,13 @@ import binascii
 import hmac
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from .certificates import CertificateAuthenticator, CertificateError
 from .config import EVERYONE, XentaraConfiguration
-from .passwords import dummy_verify, verify_password
+from .passwords import dummy_hash, dummy_verify, typical_cost, verify_password
+from .throttle import LoginThrottle
 from .tokens import TokenError, TokenValidator
 
 logger = logging.getLogger(__name__)
@@ -42,51 +42,23 @@ class AuthenticationFailed(Exception):
         self.retry_after = retry_after
 
 
-class _FailureLimiter:
-    """Per-client-address back-off after repeated failed logins (sliding window, injectable clock)."""
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a client presented, parsed but not yet verified. `user` keys failed-login accounting."""
 
-    def __init__(self, clock: Callable[[], float], max_failures: int, window: float, lockout: float) -> None:
-        self.clock = clock
-        self.max_failures = max_failures
-        self.window = window
-        self.lockout = lockout
-        self._failures: dict[str, deque[float]] = {}
-        self._locked_until: dict[str, float] = {}
+    kind: str  # "password" | "token"
+    user: str
+    secret: str
 
-    def locked_for(self, address: str) -> float:
-        """Seconds left in this address's back-off, 0 if none."""
-        until = self._locked_until.get(address)
-        if until is None:
-            return 0.0
-        left = until - self.clock()
-        if left <= 0:
-            del self._locked_until[address]
-            return 0.0
-        return left
 
-    def failed(self, address: str) -> None:
-        now = self.clock()
-        times = self._failures.setdefault(address, deque())
-        times.append(now)
-        while times and times[0] <= now - self.window:
-            times.popleft()
-        if len(times) >= self.max_failures:
-            self._locked_until[address] = now + self.lockout
-            times.clear()
-            logger.warning(
-                "client %s: %d failed logins within %ss, refused for %ss",
-                address,
-                self.max_failures,
-                self.window,
-                self.lockout,
-            )
-        if len(self._failures) > 10000:
-            # Bound memory under a spray of addresses: drop those with no recent failure.
-            for key in [k for k, v in self._failures.items() if not v or v[-1] <= now - self.window]:
-                del self._failures[key]
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why verification said no (for the log) and how to answer it."""
 
-    def succeeded(self, address: str) -> None:
-        self._failures.pop(address, None)
+    reason: str
+    counted: bool = True
+    status: int = 401
+    bearer_error: str | None = None
 
 
 class Authenticator:
@@ -115,7 +87,9 @@ class Authenticator:
         self.scope = config.effective_scope
         self.tokens = TokenValidator(config.oauth2, self.scope, config.known_roles, clock)
         self.certificates = CertificateAuthenticator(config.client_certs, config.known_roles, clock)
-        self._limiter = _FailureLimiter(clock, max_failures, failure_window, lockout)
+        self.throttle = LoginThrottle(clock, max_failures=max_failures, window=failure_window, lockout=lockout)
+        # An unknown user costs a hash with the parameters most configured hashes use (timing says nothing).
+        self.dummy_cost = typical_cost(config.passwords.values())
         if not config.users and not self.tokens.enabled and not allow_anonymous:
             logger.warning("no users and no OAuth 2.0 issuers configured: no client can authenticate")
 
@@ -137,41 +111,35 @@ class Authenticator:
                 out.append(f'Basic realm="{realm}", charset="UTF-8"')
         return tuple(out)
 
-    def _fail(
-        self,
-        client_address: str,
-        reason: str,
-        *,
-        counted: bool = True,
-        bearer_error: str | None = None,
-        status: int = 401,
-    ) -> AuthenticationFailed:
-        if counted:
-            self._limiter.failed(client_address)
-        logger.info("authentication failed for %s: %s", client_address, reason)
-        headers = self.challenges(bearer_error)
-        if status == 403:
+    def fail(self, client_address: str, user: str, refusal: Refusal) -> AuthenticationFailed:
+        """Account for a refused login (unless it does not count) and build the answer to send."""
+        if refusal.counted:
+            self.throttle.failed(client_address, user)
+        logger.info("authentication failed for %s: %s", client_address, refusal.reason)
+        headers = self.challenges(refusal.bearer_error)
+        if refusal.status == 403:
             # insufficient_scope: only the Bearer challenge says what is missing (RFC 6750 §3.1).
             headers = tuple(c for c in headers if c.startswith("Bearer"))
-        return AuthenticationFailed(status, headers, reason)
+        return AuthenticationFailed(refusal.status, headers, refusal.reason)
+
+    def check_throttle(self, client_address: str, user: str) -> None:
+        """Raise 429 while this (address, user) or this address as a whole is backing off."""
+        retry_after = self.throttle.retry_after(client_address, user)
+        if retry_after:
+            # Even correct credentials are refused, so guessing cannot continue during the back-off.
+            raise AuthenticationFailed(
+                429, (), f"too many failed logins from {client_address} (user {user!r})", retry_after=retry_after
+            )
 
     # -- HTTP upgrade ----------------------------------------------------------------------------
 
-    def authenticate_http(self, authorization_header: str | None, client_address: str) -> Principal:
-        """The principal for a WebSocket upgrade request's `Authorization` header, or AuthenticationFailed.
-
-        The caller still has to check `websocket.connect` (AccessControl.can_connect) and answer 403.
-        """
-        locked = self._limiter.locked_for(client_address)
-        if locked:
-            # Even correct credentials are refused, so guessing cannot continue during the back-off.
-            raise AuthenticationFailed(
-                429, (), f"too many failed logins from {client_address}", retry_after=max(1, int(locked + 0.999))
-            )
+    def http_credentials(self, authorization_header: str | None, client_address: str) -> Credentials | Principal:
+        """The credentials of an `Authorization` header (cheap, on the caller's thread), the anonymous
+        principal, or AuthenticationFailed for missing, malformed or disabled credentials."""
         if not authorization_header or not authorization_header.strip():
             if self.allow_anonymous:
                 return Principal("anonymous", frozenset({EVERYONE}), "anonymous")
-            raise self._fail(client_address, "no credentials", counted=False)
+            raise self.fail(client_address, "", Refusal("no credentials", counted=False))
         scheme, _, credentials = authorization_header.strip().partition(" ")
         scheme = next((s for s in self.schemes if hmac.compare_digest(s.lower(), scheme.lower())), "")
         credentials = credentials.strip()
@@ -179,28 +147,49 @@ class Authenticator:
             try:
                 decoded = base64.b64decode(credentials, validate=True).decode("utf-8")
             except (binascii.Error, UnicodeDecodeError, ValueError):
-                raise self._fail(client_address, "malformed Basic credentials") from None
+                raise self.fail(client_address, "", Refusal("malformed Basic credentials")) from None
             user, sep, password = decoded.partition(":")
             if not sep:
-                raise self._fail(client_address, "malformed Basic credentials")
-            principal = self._check_password(user, password)
+                raise self.fail(client_address, "", Refusal("malformed Basic credentials"))
+            return Credentials("password", user, password)
+        if scheme == "Bearer":
+            return Credentials("token", "", credentials)
+        # A scheme that is not enabled counts as no credentials (reference §2.1).
+        raise self.fail(client_address, "", Refusal("authentication scheme not enabled", counted=False))
+
+    def verify(self, credentials: Credentials) -> Principal | Refusal:
+        """The slow part (password hash, token signature): thread-safe, no accounting, never raises."""
+        if credentials.kind == "password":
+            principal = self._check_password(credentials.user, credentials.secret)
             if principal is None:
-                raise self._fail(client_address, f"bad user name or password (user {user!r})")
-        elif scheme == "Bearer":
-            try:
-                principal = self._check_token(credentials)
-            except TokenError as exc:
-                if exc.insufficient_scope:
-                    raise self._fail(
-                        client_address, exc.reason, status=403, counted=False, bearer_error="insufficient_scope"
-                    ) from None
-                raise self._fail(client_address, f"token refused: {exc.reason}", bearer_error="invalid_token") from None
-        else:
-            # A scheme that is not enabled counts as no credentials (reference §2.1).
-            raise self._fail(client_address, "authentication scheme not enabled", counted=False)
-        self._limiter.succeeded(client_address)
-        logger.info("client %s authenticated as %s %r", client_address, principal.kind, principal.name)
-        return principal
+                return Refusal(f"bad user name or password (user {credentials.user!r})")
+            return principal
+        try:
+            return self._check_token(credentials.secret)
+        except TokenError as exc:
+            if exc.insufficient_scope:
+                return Refusal(exc.reason, counted=False, status=403, bearer_error="insufficient_scope")
+            return Refusal(f"token refused: {exc.reason}", bearer_error="invalid_token")
+
+    def settle(self, client_address: str, credentials: Credentials, outcome: Principal | Refusal) -> Principal:
+        """Account for a verification's outcome: the principal, or AuthenticationFailed."""
+        if isinstance(outcome, Refusal):
+            raise self.fail(client_address, credentials.user, outcome)
+        self.throttle.succeeded(client_address, credentials.user)
+        logger.info("client %s authenticated as %s %r", client_address, outcome.kind, outcome.name)
+        return outcome
+
+    def authenticate_http(self, authorization_header: str | None, client_address: str) -> Principal:
+        """The principal for a WebSocket upgrade request's `Authorization` header, or AuthenticationFailed.
+
+        Verifies on the calling thread: servers use LoginService, which verifies in its worker pool.
+        The caller still has to check `websocket.connect` (AccessControl.can_connect) and answer 403.
+        """
+        credentials = self.http_credentials(authorization_header, client_address)
+        if isinstance(credentials, Principal):
+            return credentials
+        self.check_throttle(client_address, credentials.user)
+        return self.settle(client_address, credentials, self.verify(credentials))
 
     # -- shared checks -------------------------------------------------------------------------------
 
@@ -209,7 +198,7 @@ class Authenticator:
         entry = self.config.users.get(user)
         hashed = self.config.passwords.get(entry.uuid) if entry is not None else None
         if entry is None or hashed is None:
-            dummy_verify(password)
+            dummy_verify(password, self.dummy_cost)
             return None
         if not verify_password(password, hashed):
             return None
@@ -237,18 +226,16 @@ class Authenticator:
         return Principal(match.name, match.roles, "certificate")
 
     def authenticate_password(self, user: str, password: str, client_address: str | None = None) -> Principal:
-        """Tag 123. With `client_address` the same back-off as for HTTP applies."""
-        if client_address is not None:
-            locked = self._limiter.locked_for(client_address)
-            if locked:
-                raise AuthenticationFailed(
-                    429, (), f"too many failed logins from {client_address}", retry_after=max(1, int(locked + 0.999))
-                )
-        principal = self._check_password(user, password)
-        if principal is None:
-            if client_address is not None:
-                self._limiter.failed(client_address)
-            raise AuthenticationFailed(401, (), f"bad user name or password (user {user!r})")
-        if client_address is not None:
-            self._limiter.succeeded(client_address)
-        return principal
+        """Tag 123, verified on the calling thread. With `client_address` the back-off applies."""
+        credentials = Credentials("password", user, password)
+        if client_address is None:
+            outcome = self.verify(credentials)
+            if isinstance(outcome, Refusal):
+                raise AuthenticationFailed(401, (), outcome.reason)
+            return outcome
+        self.check_throttle(client_address, user)
+        return self.settle(client_address, credentials, self.verify(credentials))
+
+    def prepare(self) -> None:
+        """Build the dummy hash now (it costs one hash), so the first unknown user is not told apart."""
+        dummy_hash(self.dummy_cost)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
-import tempfile
+import re
+import secrets
 import uuid
+from collections import Counter
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from passlib.hash import md5_crypt, sha256_crypt, sha512_crypt  # type: ignore[import-untyped]
 
@@ -60,20 +64,84 @@ def verify_password(password: str, hashed: str) -> bool:
                 logger.warning("malformed argon2 password hash")
                 return False
     except ValueError:
-        logger.warning("malformed password hash with prefix %r", hashed[:4])
+        logger.warning("malformed password hash of scheme %s", hash_scheme(hashed))
         return False
-    logger.warning("unsupported password hash format %r: treated as no usable password", hashed[:4])
+    logger.warning("unsupported password hash format (%s): treated as no usable password", hash_scheme(hashed))
     return False
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return str(sha512_crypt.hash("xentara-ws dummy password"))
+_SCHEME = re.compile(r"\$([a-z0-9-]{1,16})\$")
 
 
-def dummy_verify(password: str) -> None:
-    """Spend about as long as a real $6$ verification, so unknown users cannot be told apart by timing."""
-    sha512_crypt.verify(password, _dummy_hash())
+def hash_scheme(hashed: str) -> str:
+    """What kind of hash this is, safe to log: `$6$`, `$argon2id$` ... or "not a crypt hash".
+
+    Never a slice of the value: a plaintext password written into passwords.json by mistake must
+    not reach the log, not even its first characters.
+    """
+    match = _SCHEME.match(hashed)
+    return f"${match.group(1)}$" if match else "not a crypt hash"
+
+
+def cost_parameters(hashed: str) -> str | None:
+    """The scheme and cost part of a hash (everything but salt and digest), or None if unknown.
+
+    Two hashes with the same cost parameters take the same time to verify.
+    """
+    if hashed.startswith(("$6$", "$5$")):
+        parts = hashed.split("$")
+        rounds = parts[2] if len(parts) > 3 and parts[2].startswith("rounds=") else "rounds=5000"
+        return f"{hashed[:3]}{rounds}"
+    if hashed.startswith("$1$"):
+        return "$1$"
+    if hashed.startswith(("$2a$", "$2b$", "$2y$")):
+        return hashed[:6]  # $2b$12
+    if hashed.startswith("$argon2"):
+        parts = hashed.split("$")
+        return "$".join(parts[:4]) if len(parts) >= 6 else None
+    return None
+
+
+@lru_cache(maxsize=8)
+def dummy_hash(cost: str | None) -> str:
+    """A hash of a random password with the given cost parameters (see cost_parameters)."""
+    secret = secrets.token_urlsafe(16)
+    try:
+        if cost is not None and cost.startswith(("$6$", "$5$")):
+            rounds = int(cost[3:].removeprefix("rounds="))
+            handler = sha512_crypt if cost.startswith("$6$") else sha256_crypt
+            return str(handler.using(rounds=rounds).hash(secret))
+        if cost == "$1$":
+            return str(md5_crypt.hash(secret))
+        if cost is not None and cost.startswith("$2"):
+            import bcrypt
+
+            return str(bcrypt.hashpw(secret.encode(), bcrypt.gensalt(int(cost[4:]), cost[1:3].encode())).decode())
+        if cost is not None and cost.startswith("$argon2"):
+            fields = dict(item.split("=", 1) for item in cost.split("$")[3].split(","))
+            variant = cost.split("$")[1]
+            hasher = PasswordHasher(
+                time_cost=int(fields["t"]),
+                memory_cost=int(fields["m"]),
+                parallelism=int(fields["p"]),
+                type={"argon2id": Type.ID, "argon2i": Type.I, "argon2d": Type.D}[variant],
+            )
+            return hasher.hash(secret)
+    except (ImportError, ValueError, KeyError, IndexError):
+        logger.warning("cannot build a dummy hash like the configured ones (%s); using $6$", cost)
+    return str(sha512_crypt.hash(secret))
+
+
+def typical_cost(hashes: Iterable[str]) -> str | None:
+    """The most common cost parameters among the configured hashes (what an unknown user should cost)."""
+    counts = Counter(c for c in map(cost_parameters, hashes) if c is not None)
+    return counts.most_common(1)[0][0] if counts else None
+
+
+def dummy_verify(password: str, cost: str | None = None) -> None:
+    """Spend as long as verifying a real hash with these cost parameters, so unknown users cannot be
+    told apart by timing."""
+    verify_password(password, dummy_hash(cost))
 
 
 def hash_password(password: str, scheme: str = "sha512_crypt") -> str:
@@ -89,25 +157,55 @@ def hash_password(password: str, scheme: str = "sha512_crypt") -> str:
     raise ValueError(f"unknown password hash scheme {scheme!r} (argon2id, sha512_crypt)")
 
 
+def _temp_path(path: Path) -> Path:
+    # One fixed name, only ever used under the lock: a temp file a crash left behind is found
+    # and removed by the next run instead of lying around with every hash in it.
+    return path.with_name(f".{path.name}.tmp")
+
+
 def _write_json_atomically(path: Path, document: object) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    """Write a temp file (mode 0600) beside `path` and rename it over `path`; call under the file's lock."""
+    tmp = _temp_path(path)
+    tmp.unlink(missing_ok=True)
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # hashes are secrets
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(document, fh, indent=2, ensure_ascii=False)
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
-        if path.exists():
-            os.chmod(tmp, path.stat().st_mode & 0o777)
-        else:
-            os.chmod(tmp, 0o600)  # hashes are secrets worth keeping from other local users
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
+        tmp.unlink(missing_ok=True)
         raise
+    try:  # the rename itself must survive a power cut
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+class _FileLock:
+    """An exclusive `fcntl.flock` on `<file>.lock` beside the file: read-modify-write cycles of
+    concurrent runs (two `xentara-ws passwd` at once) follow one another instead of losing updates."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.with_name(f".{path.stem}.lock")  # .passwords.lock
+        self.fd = -1
+
+    def __enter__(self) -> _FileLock:
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
 
 
 def _user_uuid(config_dir: Path, user: str) -> uuid.UUID:
@@ -132,11 +230,18 @@ def set_password(
 ) -> None:
     """Set (or with password None remove) a user's hash in passwords.json, like the vendor's xentara-password tool.
 
-    The file is rewritten atomically (temp file + rename); other entries are kept.
+    The file is read, changed and rewritten (temp file + rename, mode 0600) under an exclusive lock
+    on `.passwords.lock`, so concurrent runs never lose each other's change; other entries are kept.
     """
     folder = Path(config_dir)
     user_uuid = _user_uuid(folder, user)
     path = folder / "passwords.json"
+    with _FileLock(path):
+        _update_password(path, user_uuid, password, scheme)
+    logger.info("%s password of user %r in %s", "set" if password is not None else "removed", user, path)
+
+
+def _update_password(path: Path, user_uuid: uuid.UUID, password: str | None, scheme: str) -> None:
     document: dict[str, object] = {"$schema": "https://docs.xentara.io/xentara/schema-xentara-passwords.json"}
     if path.exists():
         try:
@@ -156,4 +261,3 @@ def set_password(
     if password is not None:
         document[str(user_uuid)] = hash_password(password, scheme)
     _write_json_atomically(path, document)
-    logger.info("%s password of user %r in %s", "set" if password is not None else "removed", user, path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import hashlib
 import ipaddress
 import logging
@@ -33,20 +34,58 @@ def certificate_fingerprint(path: str | os.PathLike[str]) -> str:
     return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
+def _write_atomically(path: Path, data: bytes, mode: int) -> None:
+    """One complete file or the old one: a temp file beside it, renamed over it (callers hold the lock)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.unlink(missing_ok=True)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def pair_mismatch(cert_path: Path, key_path: Path) -> str | None:
+    """Why this certificate and private key cannot serve together, or None when they match.
+
+    An encrypted key cannot be checked here; the TLS library will ask for its password or fail.
+    """
+    try:
+        data = cert_path.read_bytes()
+        pem = b"-----BEGIN" in data
+        cert = x509.load_pem_x509_certificates(data)[0] if pem else x509.load_der_x509_certificate(data)
+    except (OSError, ValueError, IndexError) as error:
+        return f"certificate {cert_path} cannot be read: {error}"
+    try:
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    except TypeError:
+        return None  # password-protected
+    except (OSError, ValueError) as error:
+        return f"private key {key_path} cannot be read: {type(error).__name__}"
+
+    def public(k: object) -> bytes:
+        return k.public_bytes(  # type: ignore[attr-defined, no-any-return]
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+
+    if public(key.public_key()) != public(cert.public_key()):
+        return f"private key {key_path} does not belong to certificate {cert_path}"
+    return None
 
 
 def _self_signed_usable(cert_path: Path, key_path: Path) -> bool:
     if not (cert_path.is_file() and key_path.is_file()):
         return False
-    try:
-        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
-    except ValueError:
-        logger.warning("stored self-signed certificate %s is unreadable: generating a new one", cert_path)
+    problem = pair_mismatch(cert_path, key_path)
+    if problem is not None:
+        logger.warning("stored self-signed pair is unusable (%s): generating a new one", problem)
         return False
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
     if cert.not_valid_after_utc - _RENEW_BEFORE < dt.datetime.now(dt.UTC):
         logger.warning("stored self-signed certificate %s expires soon: generating a new one", cert_path)
         return False
@@ -60,6 +99,25 @@ def _self_signed_usable(cert_path: Path, key_path: Path) -> bool:
         logger.warning("stored self-signed certificate %s does not name this host: generating a new one", cert_path)
         return False
     return True
+
+
+class _StateLock:
+    """An exclusive `fcntl.flock` on a lock file in the state folder: servers starting together on one
+    empty folder check and generate the self-signed pair one after another, never interleaved."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder / ".xentara-ws-selfsigned.lock"
+        self.fd = -1
+
+    def __enter__(self) -> _StateLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        os.close(self.fd)
 
 
 def generate_self_signed(cert_path: Path, key_path: Path, hostnames: tuple[str, ...] = ("localhost",)) -> None:
@@ -84,11 +142,12 @@ def generate_self_signed(cert_path: Path, key_path: Path, hostnames: tuple[str, 
     )
     key_path.parent.mkdir(parents=True, exist_ok=True)
     cert_path.parent.mkdir(parents=True, exist_ok=True)
-    _write_private(
+    _write_atomically(
         key_path,
         key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()),
+        0o600,
     )
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    _write_atomically(cert_path, cert.public_bytes(serialization.Encoding.PEM), 0o644)
 
 
 def server_ssl_context(
@@ -106,12 +165,16 @@ def server_ssl_context(
     if config is not None and config.server_certificate is not None:
         cert_path = config.server_certificate.certificate_path
         key_path = config.server_certificate.private_key_path
+        problem = pair_mismatch(Path(cert_path), Path(key_path))
+        if problem is not None:
+            raise ValueError(f"the configured server certificate cannot be used: {problem}")
     else:
         state = Path(state_dir)
         cert_path, key_path = state / SELF_SIGNED_CERT, state / SELF_SIGNED_KEY
-        if not _self_signed_usable(cert_path, key_path):
-            generate_self_signed(cert_path, key_path, (socket.gethostname(),))
-            logger.warning("no server certificate configured: generated self-signed %s", cert_path)
+        with _StateLock(state):
+            if not _self_signed_usable(cert_path, key_path):
+                generate_self_signed(cert_path, key_path, (socket.gethostname(),))
+                logger.warning("no server certificate configured: generated self-signed %s", cert_path)
         generated = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -16,11 +16,16 @@ class AccessPolicy(Protocol):
 
 
 class SubSessionAuthenticator(Protocol):
-    def authenticate_token(self, token: str) -> Any: ...
+    """Sub-session logins; `peer` is the client's host address (failed-login accounting per (address, user)).
 
-    def authenticate_certificate(self, der: bytes) -> Any: ...
+    Implementations verify off the event loop (security.login.LoginService) and raise on refusal.
+    """
 
-    def authenticate_password(self, user: str, password: str) -> Any: ...
+    async def authenticate_token(self, token: str, peer: str) -> Any: ...
+
+    async def authenticate_certificate(self, der: bytes, peer: str) -> Any: ...
+
+    async def authenticate_password(self, user: str, password: str, peer: str) -> Any: ...
 
 
 class OpenAccess:

@@ -118,6 +118,11 @@ def limits_from(args: argparse.Namespace) -> Limits:
         ("max_subscription_attributes", "max_subscription_attributes"),
         ("max_sub_sessions", "max_sub_sessions"),
         ("max_connections", "max_connections"),
+        ("max_reply_size", "max_reply_size"),
+        ("max_connection_subscription_attributes", "max_connection_subscription_attributes"),
+        ("max_total_subscription_attributes", "max_total_subscription_attributes"),
+        ("max_outgoing_buffer", "max_outgoing_buffer"),
+        ("max_total_outgoing_buffer", "max_total_outgoing_buffer"),
     ):
         value = getattr(args, option, None)
         if value is not None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
-from ..protocol.codec import CBORProfileError, array_header, decode, encode
+from ..protocol.codec import CBORProfileError, RefusedPacket, array_header, decode, decode_message, encode
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.identifiers import Opcode, PacketType
 from .registry import HANDLERS, NO_RESULT, CommandContext, Encoded, Handler
@@ -34,49 +35,122 @@ def internal_error_reply() -> bytes:
     return encode([error_packet(0, ErrorCode.INTERNAL_ERROR)])
 
 
+PRE_HELLO_PACKETS = 16
+"""Packets of a message executed before client_hello succeeded; later ones are not executed."""
+PRE_HELLO_REPLY_BYTES = 16 * 1024
+"""Reply bytes one message may cause before client_hello succeeded."""
+
+
 class Dispatcher:
-    """Turns request messages into response messages for one server; holds no connection state."""
+    """Turns request messages into response messages for one server; holds no connection state.
+
+    A handler may return an awaitable (an `async def` such as create_sub_session, whose login is
+    verified in a worker pool): the message's reply is then an awaitable too, packets still run in
+    order and are answered in one reply message. Handlers returning plain values keep the fast path.
+    """
 
     def __init__(self, state: ServerState, handlers: Mapping[int, Handler] | None = None) -> None:
         self.state = state
         self.handlers = dict(HANDLERS if handlers is None else handlers)
 
-    def handle_bytes(self, session: Session, data: bytes) -> bytes:
-        """Decode, dispatch and encode one WebSocket message."""
+    def handle_bytes(self, session: Session, data: bytes) -> bytes | Awaitable[bytes]:
+        """Decode, dispatch and encode one WebSocket message (an awaitable if a handler is asynchronous)."""
         try:
-            message = decode(data)
+            message = decode_message(data)
         except CBORProfileError as error:
             return parse_error_reply(f"payload not well formed: {error}")
         replies = self._replies(session, message)
-        if len(replies) == 1:
-            reply = replies[0]
-            return b"\x81" + (reply if type(reply) is bytes else encode(reply))
-        return array_header(len(replies)) + b"".join(r if type(r) is bytes else encode(r) for r in replies)
+        if type(replies) is list:
+            return _assemble(replies)
+        return self._assemble_later(replies)  # type: ignore[arg-type]
 
-    def handle_message(self, session: Session, message: Any) -> list[Any]:
+    async def _assemble_later(self, replies: Awaitable[list[bytes]]) -> bytes:
+        return _assemble(await replies)
+
+    def handle_message(self, session: Session, message: Any) -> list[Any] | Awaitable[list[Any]]:
         """The reply packets for one decoded message, as objects (for tests and embedders)."""
-        return [decode(r) if type(r) is bytes else r for r in self._replies(session, message)]
+        replies = self._replies(session, message)
+        if type(replies) is list:
+            return [decode(r) for r in replies]
 
-    def _replies(self, session: Session, message: Any) -> list[Any]:
-        """One reply per request packet, in order; each a packet or an already encoded packet."""
+        async def later() -> list[Any]:
+            return [decode(r) for r in await replies]  # type: ignore[misc]
+
+        return later()
+
+    def _replies(self, session: Session, message: Any) -> list[bytes] | Awaitable[list[bytes]]:
+        """One encoded reply per request packet, in order (see _run for the budgets)."""
         if type(message) is not list:
-            return [error_packet(0, ErrorCode.PARSE_ERROR, "a message must be an array of packets")]
-        limit = self.state.limits.max_packets_per_message
-        replies: list[list[Any] | bytes] = []
-        for index, packet in enumerate(message):
-            if index >= limit:
+            return [encode(error_packet(0, ErrorCode.PARSE_ERROR, "a message must be an array of packets"))]
+        return self._run(session, message, 0, [], 0)
+
+    def _run(
+        self, session: Session, message: list[Any], index: int, replies: list[bytes], used: int
+    ) -> list[bytes] | Awaitable[list[bytes]]:
+        """Answer packets from `index` on, within the message's work budget.
+
+        Packets beyond max_packets_per_message get -32600 each. Once the reply has reached
+        max_reply_size bytes (before client_hello: PRE_HELLO_PACKETS packets or PRE_HELLO_REPLY_BYTES),
+        the rest is not executed and gets one -32600 naming how many packets were skipped, so a small
+        message can never make the server build a huge reply.
+        """
+        limits = self.state.limits
+        count = len(message)
+        while index < count:
+            packet = message[index]
+            if session.hello_done:
+                over = used >= limits.max_reply_size
+                budget = f"max_reply_size = {limits.max_reply_size} bytes"
+            else:
+                over = index >= PRE_HELLO_PACKETS or used >= PRE_HELLO_REPLY_BYTES
+                budget = f"{PRE_HELLO_PACKETS} packets or {PRE_HELLO_REPLY_BYTES} reply bytes before client_hello"
+            if over:
+                skipped = count - index
                 replies.append(
-                    error_packet(
-                        _message_id(packet),
-                        ErrorCode.INVALID_REQUEST,
-                        f"more than {limit} packets in one message; this packet was not executed",
+                    encode(
+                        error_packet(
+                            _message_id(packet),
+                            ErrorCode.INVALID_REQUEST,
+                            f"this and the following {skipped - 1} packets of the message (packets {index + 1} to "
+                            f"{count}) were not executed: the message exceeds its work budget ({budget})",
+                        )
                     )
                 )
+                return replies
+            if index >= limits.max_packets_per_message:
+                reply: Any = error_packet(
+                    _message_id(packet),
+                    ErrorCode.INVALID_REQUEST,
+                    f"more than {limits.max_packets_per_message} packets in one message; this packet was not executed",
+                )
             else:
-                replies.append(self.handle_packet(session, packet))
+                reply = self.handle_packet(session, packet)
+                if type(reply) is not list and type(reply) is not bytes:
+                    return self._run_later(session, message, index, replies, used, reply)
+            data = reply if type(reply) is bytes else encode(reply)
+            replies.append(data)
+            used += len(data)
+            index += 1
         return replies
 
-    def handle_packet(self, session: Session, packet: Any) -> list[Any] | bytes:
+    async def _run_later(
+        self,
+        session: Session,
+        message: list[Any],
+        index: int,
+        replies: list[bytes],
+        used: int,
+        pending: Awaitable[list[Any] | bytes],
+    ) -> list[bytes]:
+        reply = await pending
+        data = reply if type(reply) is bytes else encode(reply)
+        replies.append(data)
+        rest = self._run(session, message, index + 1, replies, used + len(data))
+        return rest if type(rest) is list else await rest  # type: ignore[misc]
+
+    def handle_packet(self, session: Session, packet: Any) -> list[Any] | bytes | Awaitable[list[Any] | bytes]:
+        if type(packet) is RefusedPacket:
+            return error_packet(packet.message_id, ErrorCode(packet.code), packet.reason)
         if type(packet) is not list:
             return error_packet(0, ErrorCode.INVALID_REQUEST, "a packet must be an array")
         size = len(packet)
@@ -111,15 +185,39 @@ class Dispatcher:
         except Exception:
             logger.exception("internal error handling packet %r", packet)
             return error_packet(message_id, ErrorCode.INTERNAL_ERROR)
-        if result is NO_RESULT:
-            return [_SUCCESS, message_id]
-        if type(result) is Encoded:
-            return _SUCCESS_HEAD + encode(message_id) + result.data
-        return [_SUCCESS, message_id, result]
+        if inspect.isawaitable(result):
+            return self._finish_packet(packet, message_id, result)
+        return _success(message_id, result)
+
+    async def _finish_packet(self, packet: list[Any], message_id: int, pending: Awaitable[Any]) -> list[Any] | bytes:
+        try:
+            result = await pending
+        except ProtocolError as error:
+            return [_ERROR, message_id, error.to_map()]
+        except Exception:
+            logger.exception("internal error handling packet %r", packet)
+            return error_packet(message_id, ErrorCode.INTERNAL_ERROR)
+        return _success(message_id, result)
+
+
+def _success(message_id: int, result: Any) -> list[Any] | bytes:
+    if result is NO_RESULT:
+        return [_SUCCESS, message_id]
+    if type(result) is Encoded:
+        return _SUCCESS_HEAD + encode(message_id) + result.data
+    return [_SUCCESS, message_id, result]
+
+
+def _assemble(replies: list[bytes]) -> bytes:
+    if len(replies) == 1:
+        return b"\x81" + replies[0]
+    return array_header(len(replies)) + b"".join(replies)
 
 
 def _message_id(packet: Any) -> int:
     """The id to echo in an error reply: the request's own if it is an integer, else 0."""
     if type(packet) is list and len(packet) > 1 and type(packet[1]) is int:
         return packet[1]
+    if type(packet) is RefusedPacket:
+        return packet.message_id
     return 0

@@ -10,9 +10,10 @@ import asyncio
 import contextlib
 import functools
 import http
+import inspect
 import logging
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -52,7 +53,7 @@ class UpgradeRefused(Exception):
 
 
 class Gatekeeper(Protocol):
-    """Decides at the upgrade who the client is, or raises UpgradeRefused."""
+    """Decides at the upgrade who the client is (the principal, or an awaitable of it), or raises UpgradeRefused."""
 
     def admit(self, authorization: str | None, peer: str) -> Any: ...
 
@@ -87,6 +88,7 @@ class WebSocketEdge:
         self.connections: dict[ServerConnection, Session] = {}
         self._dirty: dict[Outbound, None] = {}
         self._closing: set[asyncio.Future[None]] = set()
+        self._replying: set[asyncio.Task[None]] = set()
 
     async def start(self, host: str | None, port: int, ssl_context: ssl.SSLContext | None) -> Server:
         limits = self.state.limits
@@ -118,7 +120,7 @@ class WebSocketEdge:
 
     # -- upgrade ------------------------------------------------------------------------------
 
-    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
         path = request.path.split("?", 1)[0]
         if path != API_PATH:
             return connection.respond(http.HTTPStatus.NOT_FOUND, f"Not Found: the WebSocket API is at {API_PATH}\n")
@@ -126,6 +128,8 @@ class WebSocketEdge:
             return connection.respond(http.HTTPStatus.SERVICE_UNAVAILABLE, "Too many connections\n")
         try:
             principal = self.gatekeeper.admit(request.headers.get("Authorization"), _peer(connection))
+            if inspect.isawaitable(principal):
+                principal = await principal  # verification runs in a worker pool, not on the loop
         except UpgradeRefused as refusal:
             response = connection.respond(refusal.status, refusal.reason + "\n")
             response.headers = Headers(list(response.headers.raw_items()) + refusal.headers)
@@ -141,17 +145,42 @@ class WebSocketEdge:
         session = Session(principal=principal, peer=_peer(connection))
         outbound = Outbound(self, connection, session)
         session.events = EventScheduler(
-            state.monotonic, state.access, session.principal, functools.partial(self._mark_dirty, outbound)
+            state.monotonic,
+            state.access,
+            session.principal,
+            functools.partial(self._mark_dirty, outbound),
+            budget=state.budget,
         )
         handle = self.dispatcher.handle_bytes
+        replying = self._replying
 
-        def on_message(data: bytes, text: bool) -> None:
+        async def reply_later(pending: Awaitable[bytes]) -> None:
+            try:
+                reply = await pending
+            except Exception:
+                logger.exception("cannot answer a message from %s", session.peer)
+                reply = internal_error_reply()
+            outbound.reply(reply)
+            if isinstance(connection, XentaraConnection):
+                connection.resume_after_reply()
+
+        def on_message(data: bytes, text: bool) -> asyncio.Task[None] | None:
             try:
                 reply = parse_error_reply(_TEXT_FRAME) if text else handle(session, data)
             except Exception:  # the dispatcher answers every packet; this is a last line of defence
                 logger.exception("cannot answer a message from %s", session.peer)
                 reply = internal_error_reply()
-            outbound.reply(reply)
+            if type(reply) is bytes:
+                outbound.reply(reply)
+                return None
+            # Answered later (a login in the worker pool): no later message of this connection is
+            # handled before this one is answered, so order is kept; other connections go on.
+            if isinstance(connection, XentaraConnection):
+                connection.pause_for_reply()
+            task = asyncio.ensure_future(reply_later(reply))  # type: ignore[arg-type]
+            replying.add(task)
+            task.add_done_callback(replying.discard)
+            return task
 
         connection.outbound = outbound  # type: ignore[attr-defined]
         connection.handle_message = on_message  # type: ignore[attr-defined]
@@ -173,10 +202,9 @@ class WebSocketEdge:
         try:
             # Only what websockets reassembles itself (fragmented messages) arrives here.
             async for message in connection:
-                if type(message) is str:
-                    on_message(b"", True)
-                else:
-                    on_message(message, False)
+                pending = on_message(b"", True) if type(message) is str else on_message(message, False)
+                if pending is not None:
+                    await pending
         except ConnectionClosed:
             pass
         finally:
@@ -247,7 +275,7 @@ class Outbound:
     connection needs to wait: for an update-rate window, a heartbeat, or a transport to drain.
     """
 
-    __slots__ = ("backlog", "connection", "edge", "session", "task", "wake")
+    __slots__ = ("backlog", "backlog_bytes", "connection", "dropping", "edge", "session", "task", "wake")
 
     def __init__(self, edge: WebSocketEdge, connection: ServerConnection, session: Session) -> None:
         self.edge = edge
@@ -257,6 +285,46 @@ class Outbound:
         self.task: asyncio.Task[None] | None = None
         self.backlog: list[bytes] = []
         """Messages collected but not yet written because the transport is applying back-pressure."""
+        self.backlog_bytes = 0
+        self.dropping = False
+
+    def queue(self, messages: list[bytes]) -> None:
+        """Keep messages for later, within the connection's and the server's outgoing budgets."""
+        if self.dropping:
+            return
+        size = sum(map(len, messages))
+        self.backlog.extend(messages)
+        self.backlog_bytes += size
+        budget = self.edge.state.budget
+        budget.outgoing_bytes += size
+        limits = self.edge.state.limits
+        if self.backlog_bytes > limits.max_outgoing_buffer:
+            self._drop(f"more than {limits.max_outgoing_buffer} bytes wait for it to read (max_outgoing_buffer)")
+        elif budget.outgoing_bytes > limits.max_total_outgoing_buffer:
+            self._drop(
+                f"the server's outgoing buffers are full (max_total_outgoing_buffer = "
+                f"{limits.max_total_outgoing_buffer} bytes)"
+            )
+
+    def sent(self) -> None:
+        """The first backlog message is out."""
+        size = len(self.backlog.pop(0))
+        self.backlog_bytes -= size
+        self.edge.state.budget.outgoing_bytes -= size
+
+    def discard(self) -> None:
+        self.edge.state.budget.outgoing_bytes -= self.backlog_bytes
+        self.backlog_bytes = 0
+        self.backlog.clear()
+
+    def _drop(self, why: str) -> None:
+        logger.warning("disconnecting %s: %s (slow consumer)", self.session.peer, why)
+        self.dropping = True
+        self.discard()
+        # A close frame would only queue behind what the client does not read: free the memory now.
+        transport = self.connection.transport
+        if transport is not None:
+            transport.abort()
 
     def write_now(self, data: bytes) -> bool:
         """Write one message as a binary frame if the transport takes it without waiting."""
@@ -276,7 +344,7 @@ class Outbound:
         if self.connection.protocol.state is not OPEN:
             return  # closing: nobody will read it
         if not self.write_now(data):
-            self.backlog.append(data)
+            self.queue([data])
             connection = self.connection
             if isinstance(connection, XentaraConnection):
                 connection.hold()
@@ -287,9 +355,9 @@ class Outbound:
         if events is None or self.session.closed:
             return
         if not self.backlog:
-            for message in events.collect(now):
-                if not self.write_now(message):
-                    self.backlog.append(message)
+            unwritten = [message for message in events.collect(now) if not self.write_now(message)]
+            if unwritten:
+                self.queue(unwritten)
         if self.backlog or events.waiting:
             self._wake_task()
 
@@ -305,6 +373,7 @@ class Outbound:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task
+        self.discard()
 
     async def _run(self) -> None:
         edge = self.edge
@@ -326,8 +395,10 @@ class Outbound:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(wake.wait(), delay)
                 wake.clear()
-                backlog.extend(events.collect())
-            while backlog:
+                collected = events.collect()
+                if collected:
+                    self.queue(collected)
+            while backlog and not self.dropping:
                 try:
                     await asyncio.wait_for(connection.send(backlog[0]), timeout)
                 except TimeoutError:
@@ -338,7 +409,8 @@ class Outbound:
                     return
                 except ConnectionClosed:
                     return
-                del backlog[0]
+                if backlog:
+                    self.sent()
             if isinstance(connection, XentaraConnection) and connection.held:
                 connection.release()
 
@@ -354,9 +426,10 @@ class XentaraConnection(ServerConnection):
     fragmented message switches the connection to websockets' path for good, to keep order.
     """
 
-    on_message: Callable[[bytes, bool], None] | None = None
+    on_message: Callable[[bytes, bool], object] | None = None
     _buffer: bytearray | None = None
     _held = False
+    _awaiting = False
     _request_seen = False
     _request_tail = b""
 
@@ -396,7 +469,7 @@ class XentaraConnection(ServerConnection):
         """The edge is ready: answer what arrived with the handshake."""
         if self._buffer and self.on_message is not None and self.protocol.state is OPEN:
             self._parse_frames()
-        if not self._held and self.transport is not None and not self.transport.is_closing():
+        if not self._held and not self._awaiting and self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
 
     def _parse_frames(self) -> None:
@@ -405,7 +478,7 @@ class XentaraConnection(ServerConnection):
         limit = self.protocol.max_message_size
         size = len(buffer)
         position = 0
-        while not self._held and self.on_message is not None:
+        while not self._held and not self._awaiting and self.on_message is not None:
             if size - position < 2:
                 break
             first, second = buffer[position], buffer[position + 1]
@@ -464,14 +537,28 @@ class XentaraConnection(ServerConnection):
 
     def release(self) -> None:
         self._held = False
-        if self._buffer:
+        if self._buffer and not self._awaiting:
             self._parse_frames()
-        if not self._held and self.transport is not None and not self.transport.is_closing():
+        if not self._held and not self._awaiting and self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    def pause_for_reply(self) -> None:
+        """A message is being answered asynchronously: handle no later message until it is."""
+        self._awaiting = True
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.pause_reading()
+
+    def resume_after_reply(self) -> None:
+        self._awaiting = False
+        if self._buffer and not self._held and self.protocol.state is OPEN:
+            self._parse_frames()
+        if not self._held and not self._awaiting and self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
 
     async def close(self, code: int = CloseCode.NORMAL_CLOSURE, reason: str = "") -> None:
-        # Reading may be held for back-pressure; the closing handshake needs to read again.
+        # Reading may be held for back-pressure or a pending reply; the closing handshake needs to read again.
         self._held = False
+        self._awaiting = False
         if self.transport is not None and not self.transport.is_closing():
             self.transport.resume_reading()
         await super().close(code, reason)

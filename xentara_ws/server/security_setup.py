@@ -20,6 +20,7 @@ from ..security import (
     load_configuration,
     server_ssl_context,
 )
+from ..security.login import LoginService, VerificationPool
 from .edge import UpgradeRefused
 
 if TYPE_CHECKING:
@@ -35,21 +36,22 @@ _CACHE_SIZE = 1024
 class SecurityGate:
     """Upgrade-time admission: authenticate the Authorization header, then require websocket.connect.
 
-    Verified headers are remembered briefly (by their SHA-256) so that a client opening many
-    connections does not pay a deliberately slow password hash each time.
+    Verification runs in the login service's worker pool (never on the event loop). Verified headers
+    are remembered briefly (by their SHA-256) so that a client opening many connections does not pay a
+    deliberately slow password hash each time.
     """
 
-    def __init__(self, authenticator: Authenticator, access: AccessControl, clock: Any = time.monotonic) -> None:
-        self.authenticator = authenticator
+    def __init__(self, logins: LoginService, access: AccessControl, clock: Any = time.monotonic) -> None:
+        self.logins = logins
         self.access = access
         self.clock = clock
         self._verified: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
 
-    def admit(self, authorization: str | None, peer: str) -> Principal:
+    async def admit(self, authorization: str | None, peer: str) -> Principal:
         principal = self._remembered(authorization)
         if principal is None:
             try:
-                principal = self.authenticator.authenticate_http(authorization, peer)
+                principal = await self.logins.authenticate_http(authorization, peer)
             except AuthenticationFailed as failure:
                 logger.info("refused upgrade from %s: %s", peer, failure.reason)
                 headers = [("WWW-Authenticate", value) for value in failure.www_authenticate]
@@ -61,6 +63,10 @@ class SecurityGate:
             logger.info("refused upgrade from %s: %s lacks %s", peer, principal.name, CONNECT_ENTITLEMENT)
             raise UpgradeRefused(403, f"Forbidden: {CONNECT_ENTITLEMENT} is not granted")
         return principal
+
+    async def admit_request(self, request: Any) -> Principal:
+        """The same for the edge's HttpRequest (CONTRACTS §1: `header(name)`, `peer_host`)."""
+        return await self.admit(request.header("authorization"), request.peer_host)
 
     def _remembered(self, authorization: str | None) -> Principal | None:
         if not authorization or not authorization.lstrip().lower().startswith("basic "):
@@ -81,7 +87,26 @@ class SecurityGate:
             self._verified.popitem(last=False)
 
 
-_STATUS_TEXT = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests"}
+_STATUS_TEXT = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests", 503: "Service Unavailable"}
+
+
+def login_pool(args: argparse.Namespace) -> VerificationPool:
+    """The worker pool of password and token checks, sized by --login-workers / --max-pending-logins."""
+    pool = VerificationPool()
+    from .bootstrap import ServeError
+
+    for option in ("login_workers", "max_pending_logins"):
+        value = getattr(args, option, None)
+        if value is not None and value <= 0:
+            raise ServeError(f"--{option.replace('_', '-')} must be positive, not {value}")
+    workers = getattr(args, "login_workers", None)
+    pending = getattr(args, "max_pending_logins", None)
+    if workers:
+        pool.workers = workers
+    if pending:
+        pool.max_pending = pending
+        pool.max_pending_per_address = min(pool.max_pending_per_address, pending)
+    return pool
 
 
 def state_dir(args: argparse.Namespace) -> Path:
@@ -105,10 +130,12 @@ def configure_security(plan: ServePlan, args: argparse.Namespace) -> None:
         for warning in config.warnings:
             logger.warning("%s", warning)
         authenticator = Authenticator(config)
+        authenticator.prepare()
+        logins = LoginService(authenticator, login_pool(args))
         access = AccessControl(config)
         plan.access = access
-        plan.gatekeeper = SecurityGate(authenticator, access)
-        plan.sub_session_authenticator = authenticator
+        plan.gatekeeper = SecurityGate(logins, access)
+        plan.sub_session_authenticator = logins
     else:
         plan.notes.append("no security configuration (--model): every client may read and write everything")
     if args.no_tls:

@@ -14,6 +14,7 @@ from ..model.tree import Model
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.identifiers import Stage
 from .access import AccessPolicy, OpenAccess, SubSessionAuthenticator
+from .budget import ServerBudget
 from .limits import Limits
 
 logger = logging.getLogger(__name__)
@@ -40,6 +41,8 @@ class ServerState:
     monotonic: Callable[[], int] = time.monotonic_ns
     """The clock of update rates and heartbeats, in nanoseconds; tests inject their own."""
     extra: dict[str, Any] = field(default_factory=dict)
+    budget: ServerBudget = field(default_factory=ServerBudget)
+    """Server-wide counters the global limits are checked against."""
 
     @property
     def model_path(self) -> str:

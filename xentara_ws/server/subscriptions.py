@@ -17,6 +17,7 @@ from ..model.element import AttributeKey, Element
 from ..protocol.codec import array_header, encode
 from ..protocol.identifiers import EventType
 from .access import AccessPolicy
+from .budget import ServerBudget
 from .wire import encoded_access_denied, encoded_values
 
 MAX_PACKETS_PER_EVENT_MESSAGE = 1000
@@ -58,13 +59,18 @@ class EventScheduler:
         access: AccessPolicy,
         principal: Any = None,
         wake: Callable[[], None] = lambda: None,
+        budget: ServerBudget | None = None,
     ) -> None:
         self.clock = clock
+        self.budget = budget
+        self.attribute_count = 0
+        """Element/attribute pairs over all subscriptions (kept current by add/remove)."""
         self.access = access
         self.principal = principal
         self.wake = wake
         self.subscriptions: dict[uuid.UUID, Subscription] = {}
-        self._watch: dict[Element, list[Entry]] = {}
+        # Insertion-ordered sets (dicts) so removing one entry costs O(1), not a scan of every watcher.
+        self._watch: dict[Element, dict[Entry, None]] = {}
         self._pending: dict[Entry, None] = {}
         self._next_heartbeat: int | None = None
 
@@ -99,11 +105,15 @@ class EventScheduler:
             subscription.entries.append(entry)
             watchers = self._watch.get(element)
             if watchers is None:
-                watchers = self._watch[element] = []
+                watchers = self._watch[element] = {}
                 element.subscribe(self._on_change)
-            watchers.append(entry)
+            watchers[entry] = None
             self._pending[entry] = None
         self.subscriptions[subscription_id] = subscription
+        added = sum(len(entry.keys) for entry in subscription.entries)
+        self.attribute_count += added
+        if self.budget is not None:
+            self.budget.subscription_attributes += added
         if subscription.heartbeat_interval is not None:
             self._next_heartbeat = now if self._next_heartbeat is None else min(self._next_heartbeat, now)
         self.wake()
@@ -113,10 +123,14 @@ class EventScheduler:
         subscription = self.subscriptions.pop(subscription_id, None)
         if subscription is None:
             return False
+        removed = sum(len(entry.keys) for entry in subscription.entries)
+        self.attribute_count -= removed
+        if self.budget is not None:
+            self.budget.subscription_attributes -= removed
         for entry in subscription.entries:
             self._pending.pop(entry, None)
             watchers = self._watch[entry.element]
-            watchers.remove(entry)
+            watchers.pop(entry, None)
             if not watchers:
                 del self._watch[entry.element]
                 entry.element.unsubscribe(self._on_change)
@@ -126,10 +140,6 @@ class EventScheduler:
         """Drop every subscription (the connection ended)."""
         for subscription_id in list(self.subscriptions):
             self.remove(subscription_id)
-
-    @property
-    def attribute_count(self) -> int:
-        return sum(len(e.keys) for s in self.subscriptions.values() for e in s.entries)
 
     # -- change notification --------------------------------------------------------------------
 

@@ -11,6 +11,10 @@ from ..protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, encode
 from ..protocol.errors import ErrorCode, ProtocolError
 
 ACCESS_DENIED_VALUE = CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.ACCESS_DENIED), 1: "access denied"})
+CACHED_KEYS_MAX = 32
+"""Key lists longer than this are encoded for each read and never cached."""
+CACHE_ENTRIES_PER_ELEMENT = 16
+"""Least-recently-used key lists kept per element."""
 _NO_VALUE = CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.READ_ERROR), 1: "no value has been produced yet"})
 
 
@@ -36,13 +40,17 @@ def encoded_values(element: Element, keys: tuple[Any, ...]) -> bytes:
     Cached on the element until its next change, so one change is encoded once however many
     clients read it or are subscribed to it.
     """
+    if len(keys) > CACHED_KEYS_MAX:
+        # Client-chosen long key lists are not worth keeping: they would pin their size per element.
+        return encode({key: read_value(element, key) for key in keys})
     cache = element.wire_cache
-    cached = cache.get(keys)
+    cached = cache.pop(keys, None)
     if cached is not None and cached[0] == element.version:
+        cache[keys] = cached  # most recently used last (dicts keep insertion order)
         return cached[1]  # type: ignore[no-any-return]
     data = encode({key: read_value(element, key) for key in keys})
-    if len(cache) > 64:  # a client inventing key combinations must not grow memory without bound
-        cache.clear()
+    while len(cache) >= CACHE_ENTRIES_PER_ELEMENT:
+        del cache[next(iter(cache))]  # least recently used
     cache[keys] = (element.version, data)
     return data
 

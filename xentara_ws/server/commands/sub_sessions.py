@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import uuid
 from collections.abc import Mapping
@@ -46,34 +47,43 @@ def _field(content: Mapping[Any, Any], key: int, kind: type, what: str) -> Any:
     return value
 
 
-def _authenticate(ctx: CommandContext, alternative: CBORTag) -> Any:
+async def _authenticate(ctx: CommandContext, alternative: CBORTag) -> Any:
     content = alternative.value
     if not isinstance(content, Mapping):
         raise invalid("parameter 0 (authentication_information) must hold a map")
     authenticator = ctx.state.sub_session_authenticator
+    peer = ctx.session.peer
     if alternative.tag == TAG_ALTERNATIVE_0:
         token = _field(content, 0, str, "the OAuth 2.0 token (text)")
-        login = (lambda: authenticator.authenticate_token(token)) if authenticator else None
+        login = (lambda: authenticator.authenticate_token(token, peer)) if authenticator else None
     elif alternative.tag == TAG_ALTERNATIVE_1:
         der = _field(content, 0, bytes, "the DER certificate (byte string)")
-        login = (lambda: authenticator.authenticate_certificate(der)) if authenticator else None
+        login = (lambda: authenticator.authenticate_certificate(der, peer)) if authenticator else None
     else:
         user = _field(content, 0, str, "the user name (text)")
         password = _field(content, 1, str, "the password (text)")
-        login = (lambda: authenticator.authenticate_password(user, password)) if authenticator else None
+        login = (lambda: authenticator.authenticate_password(user, password, peer)) if authenticator else None
     if login is None:
         raise ProtocolError(ErrorCode.ACCESS_DENIED, "this server has no security configuration for sub-sessions")
     try:
-        return login()
+        result = login()
+        return await result if inspect.isawaitable(result) else result
     except ProtocolError:
         raise
     except Exception as error:  # AuthenticationFailed and friends: the reason is logged, not told
-        logger.info("sub-session login refused for %s: %s", ctx.session.peer, error)
+        logger.info("sub-session login refused for %s: %s", peer, error)
+        retry_after = getattr(error, "retry_after", None)
+        if retry_after:
+            # Back-off (429) or a full login pool (503): say when trying again makes sense.
+            what = "too many failed logins" if getattr(error, "status", 0) == 429 else "the server is busy with logins"
+            raise ProtocolError(
+                ErrorCode.ACCESS_DENIED, f"sub-session authentication refused: {what}; retry in {retry_after} s"
+            ) from None
         raise ProtocolError(ErrorCode.ACCESS_DENIED, "sub-session authentication failed") from None
 
 
 @command(Opcode.CREATE_SUB_SESSION)
-def create_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
+async def create_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     p = parse(params, _CREATE)
     desired = p.get(1)
     if desired is not None:
@@ -82,7 +92,11 @@ def create_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) ->
     limit = ctx.state.limits.max_sub_sessions
     if desired not in sessions and len(sessions) >= limit:
         raise invalid(f"too many sub-sessions on this connection (limit max_sub_sessions = {limit})")
-    principal = _authenticate(ctx, p[0])
+    principal = await _authenticate(ctx, p[0])
+    if ctx.session.closed:
+        return NO_RESULT  # the connection ended while the login was verified: nobody to hold it for
+    if desired not in sessions and len(sessions) >= limit:
+        raise invalid(f"too many sub-sessions on this connection (limit max_sub_sessions = {limit})")
     session_id = desired if desired is not None else uuid.uuid4()
     sessions[session_id] = SubSession(session_id, principal)
     return session_id

@@ -27,7 +27,9 @@ _ITEM = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is
 def scheduler(ctx: CommandContext) -> EventScheduler:
     session = ctx.session
     if session.events is None:
-        session.events = EventScheduler(ctx.state.monotonic, ctx.state.access, session.principal)
+        session.events = EventScheduler(
+            ctx.state.monotonic, ctx.state.access, session.principal, budget=ctx.state.budget
+        )
     return session.events
 
 
@@ -69,6 +71,20 @@ def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     if desired not in events.subscriptions and len(events.subscriptions) >= limits.max_subscriptions:
         raise invalid(
             f"too many subscriptions on this connection (limit max_subscriptions = {limits.max_subscriptions})"
+        )
+    replaced = events.subscriptions.get(desired) if desired is not None else None
+    freed = sum(len(entry.keys) for entry in replaced.entries) if replaced is not None else 0
+    connection_total = events.attribute_count - freed + attribute_count
+    if connection_total > limits.max_connection_subscription_attributes:
+        raise invalid(
+            f"this connection would subscribe {connection_total} attributes, more than the limit "
+            f"max_connection_subscription_attributes = {limits.max_connection_subscription_attributes}"
+        )
+    server_total = ctx.state.budget.subscription_attributes - freed + attribute_count
+    if server_total > limits.max_total_subscription_attributes:
+        raise invalid(
+            f"the server's subscription budget is used up (limit max_total_subscription_attributes = "
+            f"{limits.max_total_subscription_attributes} over all connections): unsubscribe or try later"
         )
     access = ctx.state.access
     for element, _ in items:
