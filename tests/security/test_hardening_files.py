@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from security_helpers import SAMPLE, SAMPLE_PASSWORD, make_cert, name, pem
+from security_helpers import SAMPLE, make_cert, name, pem, sample_password
 
 from xentara_ws.security.config import load_configuration
 from xentara_ws.security.passwords import set_password, verify_password
@@ -58,7 +58,7 @@ def test_concurrent_passwd_runs_keep_every_change(tmp_path: Path) -> None:
     for user in names:
         hashed = config.passwords[config.users[user].uuid]
         assert verify_password(f"pw-{user}", hashed), f"the change for {user} was lost"
-    assert verify_password(SAMPLE_PASSWORD, config.passwords[uuid.UUID(SAMPLE_UUID)])
+    assert verify_password(sample_password(), config.passwords[uuid.UUID(SAMPLE_UUID)])
     assert (folder / "passwords.json").stat().st_mode & 0o777 == 0o600
     assert not list(folder.glob(".passwords.json.*"))
 

@@ -73,6 +73,7 @@ class Authenticator:
         failure_window: float = 60.0,
         lockout: float = 60.0,
         allow_anonymous: bool = False,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         """`allow_anonymous` is the explicit `--insecure-dev` switch (reference §1.4): a request without
         credentials then gets an `anonymous` principal with only `Everyone`. Never implied by missing files."""
@@ -87,7 +88,12 @@ class Authenticator:
         self.scope = config.effective_scope
         self.tokens = TokenValidator(config.oauth2, self.scope, config.known_roles, clock)
         self.certificates = CertificateAuthenticator(config.client_certs, config.known_roles, clock)
-        self.throttle = LoginThrottle(clock, max_failures=max_failures, window=failure_window, lockout=lockout)
+        # A reload of the files hands over the running throttle: failed logins are not forgiven by it.
+        self.throttle = (
+            throttle
+            if throttle is not None
+            else LoginThrottle(clock, max_failures=max_failures, window=failure_window, lockout=lockout)
+        )
         # An unknown user costs a hash with the parameters most configured hashes use (timing says nothing).
         self.dummy_cost = typical_cost(config.passwords.values())
         if not config.users and not self.tokens.enabled and not allow_anonymous:

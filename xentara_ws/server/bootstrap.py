@@ -192,7 +192,7 @@ def _make_reloadable(serve_plan: ServePlan, args: argparse.Namespace) -> None:
 
     def build() -> SecuritySet:
         fresh = ServePlan(model_path=serve_plan.model_path, config_dir=config_dir, host="", port=0, demo=False)
-        configure_security(fresh, rebuild_args)
+        configure_security(fresh, rebuild_args, previous=live.current.authenticator)
         return SecuritySet(fresh.gatekeeper, fresh.access, fresh.sub_session_authenticator)
 
     serve_plan.gatekeeper, serve_plan.access, serve_plan.sub_session_authenticator = delegates(live)

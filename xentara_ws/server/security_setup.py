@@ -116,8 +116,10 @@ def state_dir(args: argparse.Namespace) -> Path:
     return Path(base) / "xentara-ws"
 
 
-def configure_security(plan: ServePlan, args: argparse.Namespace) -> None:
-    """Fill in TLS, the gatekeeper, access control and sub-session logins; raise ServeError on bad files."""
+def configure_security(plan: ServePlan, args: argparse.Namespace, previous: LoginService | None = None) -> None:
+    """Fill in TLS, the gatekeeper, access control and sub-session logins; raise ServeError on bad files.
+
+    `previous` (a reload) passes on its worker pool and failed-login accounting to the new generation."""
     from ..demo import DEMO_PASSWORD, DEMO_USER
     from .bootstrap import ServeError, schema_dir
 
@@ -129,9 +131,9 @@ def configure_security(plan: ServePlan, args: argparse.Namespace) -> None:
             raise ServeError(f"the configuration cannot be served:\n{error}") from None
         for warning in config.warnings:
             logger.warning("%s", warning)
-        authenticator = Authenticator(config)
+        authenticator = Authenticator(config, throttle=previous.authenticator.throttle if previous else None)
         authenticator.prepare()
-        logins = LoginService(authenticator, login_pool(args))
+        logins = LoginService(authenticator, previous.pool if previous else login_pool(args))
         access = AccessControl(config)
         plan.access = access
         plan.gatekeeper = SecurityGate(logins, access)
