@@ -24,6 +24,9 @@ def build_parser() -> argparse.ArgumentParser:
     passwd = subparsers.add_parser("passwd", help="set a user's password in passwords.json (like xentara-password)")
     add_passwd_arguments(passwd)
     add_client_commands(subparsers)
+    from .conformance.command import add_command as add_conformance_command
+
+    add_conformance_command(subparsers)
     return parser
 
 
