@@ -244,7 +244,7 @@ async def discover(suite: Suite) -> None:
     times = [a for a in attributes if a.get(3) == _TIME_POINT and a.get(2) == 0 and isinstance(a.get(1), int)]
     times.sort(key=lambda a: (a[1] != 7, a[1]))
     if times:
-        variables["time_attribute"] = times[0][1]
+        variables["time_attribute"] = await _finite_time_attribute(connection, element, [a[1] for a in times])
     else:
         suite.missing["time_attribute"] = f"{key} has no read-only time-stamp attribute (5-8) in its meta data"
     ids = {a.get(1) for a in attributes if a.get(2) in _READABLE}
@@ -258,6 +258,28 @@ async def discover(suite: Suite) -> None:
         suite.missing["writable"] = "needs --writable [KEY]: the kit writes only when allowed to"
     else:
         await _find_writable(suite, connection)
+
+
+def _is_end_of_time(value: Any) -> bool:
+    """`1001({1: ±Infinity})`: the minimum or maximum time stamp (e.g. a change time of "never")."""
+    return (
+        isinstance(value, CBORTag)
+        and value.tag == 1001
+        and isinstance(value.value, dict)
+        and isinstance(value.value.get(1), float)
+        and value.value[1] in (float("inf"), float("-inf"))
+    )
+
+
+async def _finite_time_attribute(connection: Connection, element: uuid.UUID, candidates: list[int]) -> int:
+    """The first time-stamp attribute holding a real time, so that its wire form can be checked."""
+    reply = await connection.request(4, {0: element, 1: candidates})
+    values = reply[2] if isinstance(reply, list) and len(reply) == 3 and isinstance(reply[2], dict) else {}
+    for attribute in candidates:
+        tagged = values.get(attribute)
+        if isinstance(tagged, CBORTag) and tagged.tag == 121 and not _is_end_of_time(tagged.value):
+            return attribute
+    return candidates[0]
 
 
 async def _meta(connection: Connection, element: uuid.UUID) -> dict[Any, Any] | None:
@@ -304,19 +326,28 @@ def _attribute(meta: dict[Any, Any], attribute_id: int) -> dict[Any, Any] | None
 
 
 async def _find_readable(suite: Suite, connection: Connection) -> tuple[uuid.UUID, str, list[dict[Any, Any]]] | None:
-    for element in await _candidates(connection, suite.options.elements, [2]):
+    """A data point whose value reads; preferably one whose time stamps hold real times (not "never")."""
+    fallback = None
+    for element in (await _candidates(connection, suite.options.elements, [2]))[:40]:
         meta = await _meta(connection, element)
         if meta is None or not isinstance(meta.get(0), str):
             continue
         value = _attribute(meta, 11)
         if value is None or value.get(2) not in _READABLE:
             continue
-        reply = await connection.request(4, {0: element, 1: [11]})
-        if isinstance(reply, list) and len(reply) == 3 and reply[0] == 1:
-            tagged = reply[2].get(11) if isinstance(reply[2], dict) else None
-            if isinstance(tagged, CBORTag) and tagged.tag == 121:
-                return element, meta[0], [a for a in meta.get(2) or [] if isinstance(a, dict)]
-    return None
+        attributes = [a for a in meta.get(2) or [] if isinstance(a, dict)]
+        times = [a[1] for a in attributes if a.get(3) == _TIME_POINT and a.get(2) in _READABLE and type(a.get(1)) is int]
+        reply = await connection.request(4, {0: element, 1: [11, *times]})
+        values = reply[2] if isinstance(reply, list) and len(reply) == 3 and isinstance(reply[2], dict) else {}
+        tagged = values.get(11)
+        if not (isinstance(tagged, CBORTag) and tagged.tag == 121):
+            continue
+        found = (element, meta[0], attributes)
+        if fallback is None:
+            fallback = found
+        if any(isinstance(v, CBORTag) and v.tag == 121 and not _is_end_of_time(v.value) for k, v in values.items() if k != 11):
+            return found
+    return fallback
 
 
 _WRITABLE_TYPES = frozenset(range(0, 12))  # bool, integers, floats, string
