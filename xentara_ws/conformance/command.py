@@ -46,7 +46,11 @@ def add_command(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("--stages", action="store_true", help="also suspend and resume the server (stage commands)")
     parser.add_argument(
-        "--only", action="append", default=[], metavar="PATTERN", help="run only cases whose id matches (glob or prefix)"
+        "--only",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="run only cases whose id matches (glob or prefix)",
     )
     parser.add_argument("--json", metavar="FILE", help="also write a JSON report to FILE")
     parser.add_argument("--extensions", action="store_true", help="also run the xentara-ws extension cases")

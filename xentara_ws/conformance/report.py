@@ -61,7 +61,9 @@ class Reporter:
                 self.out.write(f"\n{unit}\n")
             mark = {Outcome.PASS: "\x1b[32mPASS\x1b[0m", Outcome.FAIL: "\x1b[31mFAIL\x1b[0m", Outcome.NA: "N/A "}
             note = result.detail.splitlines()[0] if result.outcome is Outcome.NA and result.detail else ""
-            line = f"  {mark[result.outcome]}  {result.id:<{id_width}}  {result.section[:section_width]:<{section_width}}"
+            line = (
+                f"  {mark[result.outcome]}  {result.id:<{id_width}}  {result.section[:section_width]:<{section_width}}"
+            )
             room = self.width - id_width - section_width - 14
             self.out.write(line + (f"  {note[:room]}" if note and room > 10 else "") + "\n")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import fnmatch
+import itertools
 import json
 import time
 import uuid
@@ -107,9 +108,7 @@ def load_vectors() -> dict[str, Any]:
 
 def all_cases() -> list[CaseInfo]:
     data = load_vectors()
-    cases = [
-        CaseInfo(c["id"], c["unit"], c["section"], c["title"], bool(c.get("extension")), c) for c in data["cases"]
-    ]
+    cases = [CaseInfo(c["id"], c["unit"], c["section"], c["title"], bool(c.get("extension")), c) for c in data["cases"]]
     cases += [
         CaseInfo(c["id"], c["unit"], c["section"], c["title"], bool(c.get("extension")), None)
         for c in data["logic_cases"]
@@ -217,7 +216,9 @@ async def discover(suite: Suite) -> None:
     try:
         connection = await suite.connection()
     except InvalidStatus as refused:
-        raise SetupFailed(f"the server refused the WebSocket upgrade with HTTP {refused.response.status_code}") from None
+        raise SetupFailed(
+            f"the server refused the WebSocket upgrade with HTTP {refused.response.status_code}"
+        ) from None
     except (OSError, TimeoutError, Closed) as error:
         raise SetupFailed(str(error)) from None
     target = suite.target
@@ -336,7 +337,9 @@ async def _find_readable(suite: Suite, connection: Connection) -> tuple[uuid.UUI
         if value is None or value.get(2) not in _READABLE:
             continue
         attributes = [a for a in meta.get(2) or [] if isinstance(a, dict)]
-        times = [a[1] for a in attributes if a.get(3) == _TIME_POINT and a.get(2) in _READABLE and type(a.get(1)) is int]
+        times = [
+            a[1] for a in attributes if a.get(3) == _TIME_POINT and a.get(2) in _READABLE and type(a.get(1)) is int
+        ]
         reply = await connection.request(4, {0: element, 1: [11, *times]})
         values = reply[2] if isinstance(reply, list) and len(reply) == 3 and isinstance(reply[2], dict) else {}
         tagged = values.get(11)
@@ -345,7 +348,11 @@ async def _find_readable(suite: Suite, connection: Connection) -> tuple[uuid.UUI
         found = (element, meta[0], attributes)
         if fallback is None:
             fallback = found
-        if any(isinstance(v, CBORTag) and v.tag == 121 and not _is_end_of_time(v.value) for k, v in values.items() if k != 11):
+        if any(
+            isinstance(v, CBORTag) and v.tag == 121 and not _is_end_of_time(v.value)
+            for k, v in values.items()
+            if k != 11
+        ):
             return found
     return fallback
 
@@ -362,7 +369,9 @@ async def _find_writable(suite: Suite, connection: Connection) -> None:
         if value is None or value.get(2) != 2 or value.get(3) not in _WRITABLE_TYPES:
             continue
         reply = await connection.request(4, {0: element, 1: [11]})
-        tagged = reply[2].get(11) if isinstance(reply, list) and len(reply) == 3 and isinstance(reply[2], dict) else None
+        tagged = (
+            reply[2].get(11) if isinstance(reply, list) and len(reply) == 3 and isinstance(reply[2], dict) else None
+        )
         if not (isinstance(tagged, CBORTag) and tagged.tag == 121):
             continue
         suite.variables["writable"] = element
@@ -521,12 +530,7 @@ def _events_of(messages: Iterable[Received], subscription: uuid.UUID) -> list[tu
     found = []
     for message in messages:
         for packet in message.item:
-            if (
-                len(packet) == 3
-                and packet[1] == 0
-                and isinstance(packet[2], dict)
-                and packet[2].get(0) == subscription
-            ):
+            if len(packet) == 3 and packet[1] == 0 and isinstance(packet[2], dict) and packet[2].get(0) == subscription:
                 found.append((message.at, packet[2]))
     return found
 
@@ -571,7 +575,7 @@ async def _no_credentials(suite: Suite, result: CaseResult) -> None:
         result.received = f"HTTP {response.status_code}, WWW-Authenticate: {challenge}"
         if response.status_code != 401:
             raise CaseFailed(f"expected HTTP 401, got {response.status_code}") from None
-        if not challenge or not challenge.split()[0] in ("Basic", "Bearer"):
+        if not challenge or challenge.split()[0] not in ("Basic", "Bearer"):
             raise CaseFailed("the 401 has no WWW-Authenticate: Basic/Bearer challenge") from None
         return
     await connection.close()
@@ -599,7 +603,7 @@ async def _oversize(suite: Suite, result: CaseResult) -> None:
     connection = await suite.fresh()
     try:
         data = encode([[0, 1, 3, {0: "x" * _OVERSIZE}]])
-        result.sent = f"[[0, 1, 3, {{0: \"xxx…\" ({_OVERSIZE} characters)}}]] ({len(data)} bytes)"
+        result.sent = f'[[0, 1, 3, {{0: "xxx…" ({_OVERSIZE} characters)}}]] ({len(data)} bytes)'
         try:
             await connection.send(data)
             reply = await connection.reply()
@@ -628,7 +632,8 @@ async def _oversize(suite: Suite, result: CaseResult) -> None:
 async def _survives(suite: Suite, result: CaseResult) -> None:
     connection = await suite.fresh()
     try:
-        for number, bad in enumerate((b"\x1c", b"\x81\x84\x00\x01", "[[0, 1, 8]]", b"\x81" * 5000, b"\xa1\x00"), 1):
+        malformed: tuple[bytes | str, ...] = (b"\x1c", b"\x81\x84\x00\x01", "[[0, 1, 8]]", b"\x81" * 5000, b"\xa1\x00")
+        for number, bad in enumerate(malformed, 1):
             result.sent = _raw_edn(bad)
             await connection.send(bad)
             reply = await connection.reply()
@@ -664,7 +669,9 @@ async def _initial_event(suite: Suite, result: CaseResult) -> None:
                         "1": {"$var": "readable"},
                         "2": {
                             "$map": {
-                                "11": {"$one_of": [{"$tag": 121}, {"$tag": 122, "value": {"$error": list(_ALL_CODES)}}]},
+                                "11": {
+                                    "$one_of": [{"$tag": 121}, {"$tag": 122, "value": {"$error": list(_ALL_CODES)}}]
+                                },
                                 "9": {"$one_of": [{"$tag": 121}, {"$tag": 122, "value": {"$error": list(_ALL_CODES)}}]},
                             }
                         },
@@ -719,11 +726,15 @@ async def _min_update_rate(suite: Suite, result: CaseResult) -> None:
         reply = await _exchange(connection, [packet], result)
         _expect([[1, 1, {"$uuid": str(desired)}]], reply, "subscribe reply")
         events = _events_of(await connection.event_messages(_HEARTBEAT_WINDOW), desired)
-        result.received = f"{len(events)} events in {_HEARTBEAT_WINDOW:g} s for attribute {attribute}, which never changes"
+        result.received = (
+            f"{len(events)} events in {_HEARTBEAT_WINDOW:g} s for attribute {attribute}, which never changes"
+        )
         least = 4  # initial event + heartbeats at 100 ms over 1 s, with a wide margin for a loaded machine
         most = int(_HEARTBEAT_WINDOW * 1000 / _HEARTBEAT_MS) + 4
         if len(events) < least:
-            raise CaseFailed(f"expected at least {least} events (heartbeat every {_HEARTBEAT_MS} ms), got {len(events)}")
+            raise CaseFailed(
+                f"expected at least {least} events (heartbeat every {_HEARTBEAT_MS} ms), got {len(events)}"
+            )
         if len(events) > most:
             raise CaseFailed(f"expected at most {most} events (one per {_HEARTBEAT_MS} ms), got {len(events)}")
         await _exchange(connection, [[0, 2, 7, {0: desired}]], result)
@@ -771,24 +782,28 @@ async def _max_update_rate(suite: Suite, result: CaseResult) -> None:
             await asyncio.sleep(_BURST_GAP)
         burst = time.monotonic() - writes_started
         events = _events_of(await connection.event_messages(2.5 * _MAX_RATE_MS / 1000 + 0.3), desired)
-        result.sent = f"{len(values)} writes of {render(values)} to {suite.variables['writable_key']} within {burst:.2f} s"
+        result.sent = (
+            f"{len(values)} writes of {render(values)} to {suite.variables['writable_key']} within {burst:.2f} s"
+        )
         times = [at for at, _ in events]
         shown = [render(e.get(2, {}).get(11)) for _, e in events]
         result.received = f"{len(events)} events after the initial one: {', '.join(shown)}; gaps " + ", ".join(
-            f"{(b - a) * 1000:.0f} ms" for a, b in zip(times, times[1:], strict=False)
+            f"{(b - a) * 1000:.0f} ms" for a, b in itertools.pairwise(times)
         )
         allowed = int(burst * 1000 / _MAX_RATE_MS) + 2
         if not events:
             raise CaseFailed("no event for the written values")
         if len(events) > allowed:
             raise CaseFailed(f"expected at most {allowed} events at one per {_MAX_RATE_MS} ms, got {len(events)}")
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         # Arrival times jitter with the network and the machine's load; half the interval is plenty.
         if gaps and min(gaps) < _MAX_RATE_MS / 2000:
             raise CaseFailed(f"two events {min(gaps) * 1000:.0f} ms apart, under the maximum rate of {_MAX_RATE_MS} ms")
         last = events[-1][1].get(2, {}).get(11)
         if not (isinstance(last, CBORTag) and last.tag == 121 and last.value == values[-1]):
-            raise CaseFailed(f"the last event must carry the last written value {render(values[-1])}, got {render(last)}")
+            raise CaseFailed(
+                f"the last event must carry the last written value {render(values[-1])}, got {render(last)}"
+            )
         result.sent = result.received = ""
     finally:
         await _restore(suite, connection)
@@ -809,7 +824,12 @@ async def _unsubscribe_stops(suite: Suite, result: CaseResult) -> None:
     connection = await suite.fresh()
     try:
         desired = uuid.uuid4()
-        packet = [0, 1, 6, {0: [{0: suite.variables["readable"], 1: [suite.variables["static_attribute"]]}], 2: 50, 3: desired}]
+        packet = [
+            0,
+            1,
+            6,
+            {0: [{0: suite.variables["readable"], 1: [suite.variables["static_attribute"]]}], 2: 50, 3: desired},
+        ]
         reply = await _exchange(connection, [packet], result)
         _expect([[1, 1, {"$uuid": str(desired)}]], reply, "subscribe reply")
         if not _events_of(await _wait_events(connection, 1, suite.target.timeout), desired):
@@ -836,7 +856,9 @@ async def _replace(suite: Suite, result: CaseResult) -> None:
         desired = uuid.uuid4()
         element = suite.variables["readable"]
         for number, attributes in ((1, [11]), (2, [suite.variables["static_attribute"]])):
-            reply = await _exchange(connection, [[0, number, 6, {0: [{0: element, 1: attributes}], 3: desired}]], result)
+            reply = await _exchange(
+                connection, [[0, number, 6, {0: [{0: element, 1: attributes}], 3: desired}]], result
+            )
             _expect([[1, number, {"$uuid": str(desired)}]], reply, f"subscribe {number}")
         reply = await _exchange(connection, [[0, 3, 7, {0: desired}]], result)
         _expect([[1, 3]], reply, "unsubscribe of the replaced subscription")
@@ -871,7 +893,9 @@ async def _round_trip(suite: Suite, result: CaseResult) -> None:
             _expect([[1, 3]], reply, "write of a half-precision float")
             reply = await _exchange(connection, [[0, 4, 4, {0: element, 1: [11]}]], result)
             _expect([[1, 4, {"11": {"$tag": 121, "value": 2.5}}]], reply, "read back of the half float")
-        reply = await _exchange(connection, [[0, 5, 5, {0: element, 1: 11, 2: suite.variables["writable_original"]}]], result)
+        reply = await _exchange(
+            connection, [[0, 5, 5, {0: element, 1: 11, 2: suite.variables["writable_original"]}]], result
+        )
         _expect([[1, 5]], reply, "restoring the original value")
         result.sent = result.received = ""
     finally:
@@ -932,7 +956,9 @@ async def _json_ping(suite: Suite, result: CaseResult) -> None:
 
     def post() -> tuple[int, bytes]:
         request = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
-        handlers: list[Any] = [urllib.request.HTTPSHandler(context=context)] if isinstance(context, ssl.SSLContext) else []
+        handlers: list[Any] = (
+            [urllib.request.HTTPSHandler(context=context)] if isinstance(context, ssl.SSLContext) else []
+        )
         opener = urllib.request.build_opener(*handlers)
         try:
             with opener.open(request, timeout=suite.target.timeout) as response:
