@@ -157,6 +157,8 @@ SAMPLE_VARIABLES = {
     "user": "u",
     "password": "p",
     "token": "t",
+    "write_only_element": uuid.uuid4(),
+    "write_only_attribute": 11,
 }
 
 

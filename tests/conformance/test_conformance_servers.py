@@ -69,8 +69,9 @@ async def test_the_whole_suite_passes_against_the_vendor_sample_configuration(tm
     failed = set(by_outcome(results, Outcome.FAIL)) - KNOWN_GAPS
     assert not failed, explain(results)
     not_applicable = by_outcome(results, Outcome.NA)
-    # No token was given; the sample ACL grants nobody `suspend`.
-    assert set(not_applicable) <= {"sub_sessions.token", "stages.suspend_resume"} | EXTENSIONS, explain(results)
+    # No token was given; the sample ACL grants nobody `suspend`; no attribute of the sample is write-only.
+    allowed = {"sub_sessions.token", "stages.suspend_resume", "read.write_only"} | EXTENSIONS
+    assert set(not_applicable) <= allowed, explain(results)
     assert "-32102" in not_applicable["stages.suspend_resume"].detail
     passed = by_outcome(results, Outcome.PASS)
     assert {"write.round_trip", "subscriptions.max_update_rate", "sub_sessions.password_life_cycle"} <= set(passed)
@@ -82,8 +83,21 @@ async def test_the_whole_suite_passes_against_the_built_in_demo(tmp_path):
         target = Target(f"wss://127.0.0.1:{server.port}/api/ws", user="demo", password="demo", ssl_context=insecure())
         results = await run_suite(RunOptions(target, writable="auto", extensions=True, stages=True))
     assert not set(by_outcome(results, Outcome.FAIL)) - KNOWN_GAPS, explain(results)
-    assert set(by_outcome(results, Outcome.NA)) <= {"sub_sessions.token"} | EXTENSIONS, explain(results)
+    allowed = {"sub_sessions.token", "read.write_only"} | EXTENSIONS
+    assert set(by_outcome(results, Outcome.NA)) <= allowed, explain(results)
     assert "stages.suspend_resume" in by_outcome(results, Outcome.PASS)
+
+
+async def test_an_open_server_with_a_write_only_register_passes_and_refuses_reading_it(server):
+    # The `server` fixture: the small hand-built model, no TLS, no security (conftest.py).
+    target = Target(f"ws://127.0.0.1:{server.port}/api/ws")
+    results = await run_suite(RunOptions(target, writable="Group 1.Counter", stages=True))
+    assert not set(by_outcome(results, Outcome.FAIL)) - KNOWN_GAPS, explain(results)
+    passed = by_outcome(results, Outcome.PASS)
+    assert {"read.write_only", "write.round_trip", "stages.suspend_resume"} <= set(passed)
+    not_applicable = by_outcome(results, Outcome.NA)
+    assert "needs --user" in not_applicable["sub_sessions.password_life_cycle"].detail
+    assert "open server" in not_applicable["transport.no_credentials"].detail
 
 
 async def test_without_writable_the_kit_writes_nothing_and_says_why_write_cases_are_not_applicable():

@@ -234,6 +234,7 @@ async def discover(suite: Suite) -> None:
     else:
         suite.missing["token"] = "needs --token (the kit opens a sub-session with the connection's token)"
 
+    await _find_write_only(suite, connection)
     readable = await _find_readable(suite, connection)
     if readable is None:
         raise SetupFailed(
@@ -355,6 +356,20 @@ async def _find_readable(suite: Suite, connection: Connection) -> tuple[uuid.UUI
         ):
             return found
     return fallback
+
+
+async def _find_write_only(suite: Suite, connection: Connection) -> None:
+    """An attribute that may be written but not read (access 1), to check the -32104 of a read."""
+    for element in (await _candidates(connection, (), None))[:60]:
+        meta = await _meta(connection, element)
+        for entry in (meta or {}).get(2) or []:
+            if isinstance(entry, dict) and entry.get(2) == 1 and isinstance(entry.get(1), (int, uuid.UUID)):
+                suite.variables["write_only_element"] = element
+                suite.variables["write_only_attribute"] = entry[1]
+                return
+    suite.missing["write_only_element"] = suite.missing["write_only_attribute"] = (
+        "found no write-only attribute (access 1) in the meta data of the first 60 elements"
+    )
 
 
 _WRITABLE_TYPES = frozenset(range(0, 12))  # bool, integers, floats, string
