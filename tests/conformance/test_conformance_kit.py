@@ -167,6 +167,8 @@ def test_the_vector_file_is_package_data_and_every_case_is_well_formed():
     ids = [c["id"] for c in data["cases"]] + [c["id"] for c in data["logic_cases"]]
     assert len(ids) == len(set(ids)) >= 90
     assert {c["id"] for c in data["logic_cases"]} == set(LOGIC_CASES)
+    for case in data["logic_cases"]:
+        assert case["procedure"], case["id"]
     for case in data["cases"] + data["logic_cases"]:
         assert case["section"].startswith(("§", "ext")), case["id"]
         assert case["title"] and case["unit"], case["id"]

@@ -35,6 +35,7 @@ EXTENSIONS = frozenset(
         "extensions.ping_empty_params",
         "extensions.ping_unknown",
         "extensions.list_sub_sessions",
+        "extensions.ping_sub_session",
         "extensions.json_ping",
     }
 )
