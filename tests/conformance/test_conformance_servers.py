@@ -10,6 +10,7 @@ from support.conformance import (
     FaultProxy,
     hide_proxy_hello,
     ignore_max_update_rate,
+    mix_events_into_replies,
     no_initial_event,
     sample_credentials,
     seconds_time_stamps,
@@ -122,6 +123,7 @@ FAULTS = {
     "no hello gating": ({"to_server": skip_hello_gating, "to_client": hide_proxy_hello}, "hello.required"),
     "wrong time stamp form": ({"to_client": seconds_time_stamps}, "formats.timestamp_output"),
     "ignored max update rate": ({"to_server": ignore_max_update_rate}, "subscriptions.max_update_rate"),
+    "events mixed into replies": ({"to_client": mix_events_into_replies}, "packaging.events_not_mixed"),
 }
 
 

@@ -212,3 +212,13 @@ def ignore_max_update_rate(state: dict[str, Any], item: Any) -> list[Any]:
         if isinstance(packet, list) and len(packet) == 4 and packet[2] == 6 and isinstance(packet[3], dict):
             packet[3].pop(1, None)
     return [item]
+
+
+def mix_events_into_replies(state: dict[str, Any], item: Any) -> list[Any]:
+    """to_client: event messages are held back and sent along with the next reply, in one message."""
+    packets = _packets(item)
+    if packets and all(isinstance(p, list) and p[:1] == [8] for p in packets):
+        state.setdefault("held", []).extend(packets)
+        return []
+    held = state.pop("held", [])
+    return [held + packets] if held and packets else [item]

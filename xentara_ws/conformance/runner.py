@@ -659,6 +659,29 @@ async def _survives(suite: Suite, result: CaseResult) -> None:
         await connection.close()
 
 
+@logic("packaging.events_not_mixed")
+async def _events_not_mixed(suite: Suite, result: CaseResult) -> None:
+    suite.need("static_attribute")
+    connection = await suite.fresh()
+    try:
+        desired = uuid.uuid4()
+        attribute = suite.variables["static_attribute"]
+        packet = [0, 1, 6, {0: [{0: suite.variables["readable"], 1: [attribute]}], 2: 20, 3: desired}]
+        reply = await _exchange(connection, [packet], result)
+        _expect([[1, 1, {"$uuid": str(desired)}]], reply, "subscribe reply")
+        for number in range(2, 12):
+            # Any message that is not all events comes back here: a mix of both fails the pattern.
+            reply = await _exchange(connection, [[0, number, 8]], result)
+            _expect([[1, number, {"$uint": [0, 5]}]], reply, f"reply {number - 1} of 10 while events flow")
+            await asyncio.sleep(0.03)
+        if not _events_of(connection.events, desired):
+            raise CaseFailed("no event arrived during the test (heartbeat every 20 ms)")
+        await _exchange(connection, [[0, 20, 7, {0: desired}]], result)
+        result.sent = result.received = ""
+    finally:
+        await connection.close()
+
+
 @logic("subscriptions.initial_event")
 async def _initial_event(suite: Suite, result: CaseResult) -> None:
     variables = dict(suite.variables)
