@@ -13,6 +13,8 @@ import uuid
 import pytest
 from cbor2 import CBORSimpleValue, CBORTag, undefined
 from helpers import SAMPLE_CONFIG
+from hypothesis import given
+from hypothesis import strategies as st
 from support.conformance import FaultProxy, served_model, wrong_unsubscribe_error
 
 from xentara_ws.cli import build_parser
@@ -305,3 +307,25 @@ async def test_exit_code_2_when_the_server_cannot_be_reached_or_the_call_is_wron
         assert code == 2 and "no case matches" in err
         code, _, err = await conformance(f"ws://127.0.0.1:{server.port}/api/ws", "--element", "No.Such.Element")
         assert code == 2 and "No.Such.Element" in err
+
+
+cbor_items = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**64), max_value=2**64 - 1)
+    | st.floats(allow_nan=False)
+    | st.text()
+    | st.binary()
+    | st.uuids(),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.integers(0, 300) | st.text(max_size=5), children, max_size=4)
+    | st.builds(CBORTag, st.sampled_from([1, 4, 121, 122, 123, 1001, 4000]), children),
+    max_leaves=20,
+)
+
+
+@given(cbor_items)
+def test_any_item_survives_the_raw_round_trip_and_renders_as_edn(item):
+    decoded = decode_raw(encode(item))
+    assert decoded == item
+    assert isinstance(render(decoded), str)

@@ -834,8 +834,9 @@ async def _max_update_rate(suite: Suite, result: CaseResult) -> None:
         if len(events) > allowed:
             raise CaseFailed(f"expected at most {allowed} events at one per {_MAX_RATE_MS} ms, got {len(events)}")
         gaps = [b - a for a, b in itertools.pairwise(times)]
-        # Arrival times jitter with the network and the machine's load; half the interval is plenty.
-        if gaps and min(gaps) < _MAX_RATE_MS / 2000:
+        # Arrival times jitter with the network and the machine's load (two events may be read in one go
+        # after a stall); the count above is the strict check, this one only catches a burst.
+        if gaps and min(gaps) < _MAX_RATE_MS / 4000:
             raise CaseFailed(f"two events {min(gaps) * 1000:.0f} ms apart, under the maximum rate of {_MAX_RATE_MS} ms")
         last = events[-1][1].get(2, {}).get(11)
         if not (isinstance(last, CBORTag) and last.tag == 121 and last.value == values[-1]):
