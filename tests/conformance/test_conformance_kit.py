@@ -317,9 +317,11 @@ cbor_items = st.recursive(
     | st.text()
     | st.binary()
     | st.uuids(),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.integers(0, 300) | st.text(max_size=5), children, max_size=4)
-    | st.builds(CBORTag, st.sampled_from([1, 4, 121, 122, 123, 1001, 4000]), children),
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(st.integers(0, 300) | st.text(max_size=5), children, max_size=4)
+        | st.builds(CBORTag, st.sampled_from([1, 4, 121, 122, 123, 1001, 4000]), children)
+    ),
     max_leaves=20,
 )
 
