@@ -65,7 +65,13 @@ class Reporter:
                 f"  {mark[result.outcome]}  {result.id:<{id_width}}  {result.section[:section_width]:<{section_width}}"
             )
             room = self.width - id_width - section_width - 14
-            self.out.write(line + (f"  {note[:room]}" if note and room > 10 else "") + "\n")
+            if note and len(note) > room:
+                # A reason that does not fit goes on its own line rather than being cut.
+                self.out.write(
+                    line + "\n" + textwrap.indent(textwrap.fill(note, max(40, self.width - 10)), " " * 8) + "\n"
+                )
+            else:
+                self.out.write(line + (f"  {note}" if note else "") + "\n")
 
 
 def json_report(results: Sequence[CaseResult], url: str) -> dict[str, Any]:
