@@ -108,7 +108,8 @@ async def test_without_writable_the_kit_writes_nothing_and_says_why_write_cases_
         for element in server.model:
             element.on_write(lambda element, spec, value: writes.append((element, value)))
         target = Target(f"ws://127.0.0.1:{server.port}/api/ws")
-        results = await run_suite(RunOptions(target, only=["write.", "subscriptions.max_update_rate", "formats.timestamp_input"]))
+        only = ["write.", "subscriptions.max_update_rate", "formats.timestamp_input"]
+        results = await run_suite(RunOptions(target, only=only))
     not_applicable = by_outcome(results, Outcome.NA)
     assert {"write.round_trip", "write.type_mismatch", "subscriptions.max_update_rate"} <= set(not_applicable)
     assert "--writable" in not_applicable["write.round_trip"].detail
