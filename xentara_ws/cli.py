@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_passwd_arguments(passwd)
     add_client_commands(subparsers)
+    from .conformance.command import add_command as add_conformance_command
+
+    add_conformance_command(subparsers)
     completion = subparsers.add_parser(
         "completion",
         help="print a shell completion script",
