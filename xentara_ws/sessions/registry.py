@@ -144,16 +144,21 @@ class SubSessionRegistry:
             self._attach(entry, attachment, catch_up=True)
         self._schedule(entry)
 
-    def detach(self, entry: SubSessionEntry, *, lost: bool) -> None:
-        """Take `entry` off its attachment. `lost=True` is a connection loss (lease, last will)."""
+    def detach(self, entry: SubSessionEntry, *, lost: bool, lease: bool | None = None) -> None:
+        """Take `entry` off its attachment.
+
+        `lost=True` is a connection loss: the lease runs from now (`T_idle`) and the last will is
+        scheduled. `lease=True` without a loss starts the lease only (a JSON session whose HTTP
+        request ended); `lost=False` alone just detaches (close_sub_session of a permanent one).
+        """
         if entry.attachment is None:
             return
         now = self.clock()
         self._release(entry)
         self._retain(entry)
-        if lost:
+        if lost or lease:
             entry.closed_at = now
-            if not entry.lost:
+            if lost and not entry.lost:
                 self._loss(entry, now)
             if self._expired(entry, now):
                 self._remove(entry)
