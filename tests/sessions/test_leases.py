@@ -220,3 +220,18 @@ def test_a_front_end_without_connections_attaches_per_request_and_finds_by_secon
     clock.advance(0.1)
     registry.tick()
     assert registry.find(b"token hash") is None and registry.get(entry.id) is None and wills == []
+
+
+def test_after_an_orderly_close_a_keep_alive_lapse_is_no_loss():
+    clock = FakeClock()
+    wills: list = []
+    registry = registry_at(clock, wills)
+    entry = new(registry, Session(), permanent=True, keep_alive_s=10, last_will=LastWill(uuid.uuid4(), 11, 0, 0))
+    registry.close_session(entry)
+    clock.advance(1000)
+    registry.tick()
+    assert wills == [] and registry.get(entry.id) is entry
+    registry.resume(entry, Session(), "operator")
+    clock.advance(15)
+    registry.tick()
+    assert len(wills) == 1  # attached again, its lapse is a loss again
