@@ -11,6 +11,7 @@ from typing import Any
 
 from . import __version__
 from .client.commands import add_commands as add_client_commands
+from .client.session_commands import add_session_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_passwd_arguments(passwd)
     add_client_commands(subparsers)
+    add_session_commands(subparsers)
     from .conformance.command import add_command as add_conformance_command
 
     add_conformance_command(subparsers)
@@ -115,7 +117,9 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="also validate the files against the vendor's schema-xentara-*.json in DIR (or $XENTARA_SCHEMA_DIR)",
     )
-    serve.add_argument("--state-dir", metavar="DIR", help="where a generated TLS certificate is kept")
+    serve.add_argument(
+        "--state-dir", metavar="DIR", help="where a generated TLS certificate and permanent sub-sessions are kept"
+    )
     serve.add_argument(
         "--reload-interval",
         type=float,
@@ -132,6 +136,9 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         "--max-subscription-attributes", type=int, metavar="N", help="attributes per subscription (default 10000)"
     )
     serve.add_argument("--max-sub-sessions", type=int, metavar="N", help="sub-sessions per connection (default 64)")
+    serve.add_argument(
+        "--max-sub-sessions-total", type=int, metavar="N", help="sub-sessions in the server (default 100000)"
+    )
     serve.add_argument("--max-connections", type=int, metavar="N", help="open connections (default 10000)")
     serve.add_argument("--max-reply-size", type=int, metavar="BYTES", help="reply bytes per message (default 4 MiB)")
     serve.add_argument(

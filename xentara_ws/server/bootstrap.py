@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import ModelError, Simulation, load_model
+from ..sessions.storage import StoreUnavailable
 from .access import AccessPolicy, SubSessionAuthenticator
 from .app import XentaraServer
 from .edge import API_PATH, Gatekeeper
@@ -117,6 +118,7 @@ def limits_from(args: argparse.Namespace) -> Limits:
         ("max_subscriptions", "max_subscriptions"),
         ("max_subscription_attributes", "max_subscription_attributes"),
         ("max_sub_sessions", "max_sub_sessions"),
+        ("max_sub_sessions_total", "max_sub_sessions_total"),
         ("max_connections", "max_connections"),
         ("max_reply_size", "max_reply_size"),
         ("max_connection_subscription_attributes", "max_connection_subscription_attributes"),
@@ -138,11 +140,13 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         model = load_model(serve_plan.model_path, schema_path=_model_schema(args))
     except ModelError as error:
         raise ServeError(f"the model cannot be served:\n{error}") from None
-    from .security_setup import configure_security
+    from ..sessions.storage import SqliteStore
+    from .security_setup import configure_security, state_dir
 
     configure_security(serve_plan, args)
     _warn_about_missing_files(serve_plan)
     _make_reloadable(serve_plan, args)
+    folder = state_dir(args)
     server = XentaraServer(
         model,
         simulation=Simulation(model),
@@ -151,6 +155,7 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         sub_session_authenticator=serve_plan.sub_session_authenticator,
         limits=limits_from(args),
         shutdown_enabled=args.allow_shutdown,
+        sub_session_store=lambda: SqliteStore(folder),
     )
     return server, serve_plan
 
@@ -239,6 +244,8 @@ async def _serve(server: XentaraServer, serve_plan: ServePlan) -> None:
     except OSError as error:
         where = "every address" if serve_plan.host is None else serve_plan.host
         raise ServeError(f"cannot listen on {where} port {serve_plan.port}: {error.strerror or error}") from None
+    except StoreUnavailable as error:
+        raise ServeError(str(error)) from None
     serve_plan.port = server.port
     server.stop_on_signals()  # before the announcement, so that a signal right after it is handled
     if serve_plan.reloader is not None:

@@ -78,6 +78,30 @@ class Dispatcher:
 
         return later()
 
+    async def handle_message_later(self, session: Session, message: Any) -> list[Any]:
+        """Like handle_message, awaited whether or not a handler answers later."""
+        replies = self.handle_message(session, message)
+        if type(replies) is not list:
+            replies = await replies  # type: ignore[misc]
+        return replies  # type: ignore[return-value]
+
+    def connection_lost(self, session: Session) -> None:
+        """The connection of `session` ended (called once by the edge): drop what it owned.
+
+        Its subscriptions end; the sub-sessions attached to it are detached, and the registry
+        applies their lease (temporary ones with default options are removed at once) and
+        schedules their last will.
+        """
+        if session.closed:
+            return
+        session.closed = True
+        registry = self.state.sub_sessions
+        if registry is not None:
+            registry.connection_lost(session)
+        if session.events is not None:
+            session.events.close()
+        session.sub_sessions.clear()
+
     def _replies(self, session: Session, message: Any) -> list[bytes] | Awaitable[list[bytes]]:
         """One encoded reply per request packet, in order (see _run for the budgets)."""
         if type(message) is not list:

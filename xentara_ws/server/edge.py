@@ -72,6 +72,15 @@ def _peer(connection: ServerConnection) -> str:
     return str(address)
 
 
+def _peer_address(connection: ServerConnection) -> str:
+    """`host:port`, or `[v6]:port` for IPv6."""
+    address = connection.remote_address
+    if isinstance(address, tuple) and len(address) >= 2:
+        host = str(address[0])
+        return f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
+    return str(address)
+
+
 def select_subprotocol(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
     """Spec 10.10: no sub-protocol is fine; `xentara-v1`, when offered, is selected."""
     return SUBPROTOCOL if SUBPROTOCOL in offered else None
@@ -142,7 +151,7 @@ class WebSocketEdge:
     def _attach(self, connection: ServerConnection, principal: Any) -> None:
         """Give an admitted connection its session, before any frame can arrive after the handshake."""
         state = self.state
-        session = Session(principal=principal, peer=_peer(connection))
+        session = Session(principal=principal, peer=_peer(connection), peer_address=_peer_address(connection))
         outbound = Outbound(self, connection, session)
         session.events = EventScheduler(
             state.monotonic,
@@ -210,9 +219,7 @@ class WebSocketEdge:
         finally:
             hello_timer.cancel()
             await outbound.stop()
-            session.events.close()
-            session.sub_sessions.clear()
-            session.closed = True
+            self.dispatcher.connection_lost(session)
             self.connections.pop(connection, None)
             self._dirty.pop(outbound, None)
             logger.debug("connection from %s closed (%s)", session.peer, connection.close_code)
