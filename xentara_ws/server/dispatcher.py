@@ -53,6 +53,13 @@ class Dispatcher:
             return b"\x81" + (reply if type(reply) is bytes else encode(reply))
         return array_header(len(replies)) + b"".join(r if type(r) is bytes else encode(r) for r in replies)
 
+    def connection_lost(self, session: Session) -> None:
+        """The connection of `session` ended (called once by the edge): drop what it held."""
+        if session.events is not None:
+            session.events.close()
+        session.sub_sessions.clear()
+        session.closed = True
+
     def handle_message(self, session: Session, message: Any) -> list[Any]:
         """The reply packets for one decoded message, as objects (for tests and embedders)."""
         return [decode(r) if type(r) is bytes else r for r in self._replies(session, message)]

@@ -24,6 +24,7 @@ class Session:
 
     principal: Any = None
     peer: str = ""
+    peer_address: str = ""
     hello_done: bool = False
     protocol_version: int | None = None
     sub_sessions: dict[uuid.UUID, SubSession] = field(default_factory=dict)
