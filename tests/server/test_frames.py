@@ -298,3 +298,30 @@ def test_any_split_of_a_stream_of_frames_gets_every_reply_in_order(picks, cuts, 
 async def test_the_api_route_matches_with_or_without_a_query(path):
     _, transport, _client = open_websocket(make_edge(), path)
     assert transport.take().startswith(b"HTTP/1.1 101 ")
+
+
+async def test_an_awaitable_dispatcher_reply_is_awaited_in_order_and_a_failure_is_an_internal_error():
+    edge = make_edge()
+    original = edge.dispatcher.handle_bytes
+
+    async def later(session, data: bytes) -> bytes:
+        await asyncio.sleep(0.01)
+        if decode(data)[0][1] == 3:
+            raise RuntimeError("the handler broke")
+        return original(session, data)
+
+    def handle(session, data: bytes):  # what the dispatcher returns for an async command handler
+        return later(session, data) if decode(data)[0][1] in (1, 3) else original(session, data)
+
+    edge.dispatcher.handle_bytes = handle  # type: ignore[method-assign]
+    connection, transport, client = open_websocket(edge)
+    client.receive(transport.take())
+    connection.data_received(client.binary(HELLO) + client.binary(STAGE) + client.binary(encode([[0, 3, 8]])))
+    assert transport.take() == b""
+    replies: list[object] = []
+    async with asyncio.timeout(5):
+        while len(replies) < 3:
+            await asyncio.sleep(0.01)
+            replies += [decode(d) for d in data_frames(client.receive(transport.take()))]
+    assert replies[:2] == [[[1, 1, {0: 1}]], [[1, 2, 2]]]
+    assert replies[2][0][0] == 2 and replies[2][0][2][0] == -32603  # type: ignore[index]
