@@ -351,3 +351,21 @@ def test_sigterm_stops_the_server_promptly_even_with_a_client_that_stopped_readi
         if process.poll() is None:
             process.kill()
             process.wait(5)
+
+
+async def test_closing_the_server_with_a_client_that_stopped_reading_frees_every_connection(model):
+    server = XentaraServer(model, limits=Limits(close_timeout=0.5))
+    await server.start("127.0.0.1", 0)
+    _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    client = WireClient()
+    request = client.binary(encode([[0, i, 1, {0: uuid.UUID(int=0)}] for i in range(1000)]))
+    writer.write(client.handshake() + client.binary(HELLO))
+    for _ in range(50):  # bounded flood; the client never reads
+        writer.write(request)
+        try:
+            await asyncio.wait_for(writer.drain(), 0.05)
+        except TimeoutError:
+            break
+    await asyncio.wait_for(server.close(), 5)
+    assert not server.edge.connections and server.edge.api.sessions() == []
+    writer.transport.abort()

@@ -325,3 +325,17 @@ async def test_an_awaitable_dispatcher_reply_is_awaited_in_order_and_a_failure_i
             replies += [decode(d) for d in data_frames(client.receive(transport.take()))]
     assert replies[:2] == [[[1, 1, {0: 1}]], [[1, 2, 2]]]
     assert replies[2][0][0] == 2 and replies[2][0][2][0] == -32603  # type: ignore[index]
+
+
+async def test_a_malformed_http_request_is_400_and_the_connection_closes():
+    connection, transport = attach(make_edge())
+    connection.data_received(b"GET /api/ws HTTP/1.1\r\nHost x\r\n\r\n")
+    assert transport.take().startswith(b"HTTP/1.1 400 ")
+    assert transport.closing
+
+
+async def test_a_plain_get_on_the_websocket_route_is_426():
+    connection, transport = attach(make_edge())
+    connection.data_received(b"GET /api/ws HTTP/1.1\r\nHost: x\r\n\r\n")
+    written = transport.take()
+    assert written.startswith(b"HTTP/1.1 426 ") and b"Upgrade: websocket" in written
