@@ -142,27 +142,30 @@ async def test_the_pool_refuses_beyond_its_caps_instead_of_queueing_without_boun
     pool.close()
 
 
-async def test_the_gate_admits_an_http_request_object_through_the_pool(tmp_path):
-    from dataclasses import dataclass
-
+async def test_the_gate_admits_an_http_request_through_the_pool(tmp_path):
+    from xentara_ws.edge import HttpRequest, UpgradeRefused
     from xentara_ws.security import AccessControl, Authenticator, load_configuration
     from xentara_ws.security.login import LoginService
-    from xentara_ws.server.edge import UpgradeRefused
     from xentara_ws.server.security_setup import SecurityGate
 
     config = load_configuration(costly_config(tmp_path, SAMPLE_CONFIG, PASSWORD, rounds=5000))
     gate = SecurityGate(LoginService(Authenticator(config)), AccessControl(config))
 
-    @dataclass
-    class Request:
-        authorization: str
-        peer_host: str = "10.1.1.1"
+    def request(authorization: str) -> HttpRequest:
+        return HttpRequest(
+            method="GET",
+            target="/api/ws",
+            path="/api/ws",
+            query="",
+            headers=(("authorization", authorization),),
+            body=b"",
+            peer="10.1.1.1:5000",
+            peer_host="10.1.1.1",
+            secure=False,
+        )
 
-        def header(self, name: str) -> str | None:
-            return self.authorization if name == "authorization" else None
-
-    assert (await gate.admit_request(Request(basic("xentara", PASSWORD)))).name == "xentara"
+    assert (await gate.admit(request(basic("xentara", PASSWORD)))).name == "xentara"
     with pytest.raises(UpgradeRefused) as refused:
-        await gate.admit_request(Request(basic("xentara", "guess")))
+        await gate.admit(request(basic("xentara", "guess")))
     assert refused.value.status == 401
     gate.logins.close()

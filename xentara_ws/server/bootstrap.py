@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..edge import API_PATH, Gatekeeper
 from ..model import ModelError, Simulation, load_model
 from ..sessions.storage import StoreUnavailable
 from .access import AccessPolicy, SubSessionAuthenticator
 from .app import XentaraServer
-from .edge import API_PATH, Gatekeeper
 from .limits import Limits
 from .security_reload import DEFAULT_INTERVAL, LiveSecurity, SecurityReloader, SecuritySet, delegates
 

@@ -11,6 +11,8 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..edge import HttpRequest, UpgradeRefused
+from ..security.login import LoginService, VerificationPool
 from ..security import (
     AccessControl,
     AuthenticationFailed,
@@ -20,8 +22,6 @@ from ..security import (
     load_configuration,
     server_ssl_context,
 )
-from ..security.login import LoginService, VerificationPool
-from .edge import UpgradeRefused
 
 if TYPE_CHECKING:
     from .bootstrap import ServePlan
@@ -47,7 +47,11 @@ class SecurityGate:
         self.clock = clock
         self._verified: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
 
-    async def admit(self, authorization: str | None, peer: str) -> Principal:
+    async def admit(self, request: HttpRequest) -> Principal:
+        # Authorization is a singleton field: repeated ones are combined (RFC 9110 5.3), which makes
+        # malformed credentials that are refused and counted like any other failed login.
+        authorization = ", ".join(request.header_values("authorization")) or None
+        peer = request.peer_host
         principal = self._remembered(authorization)
         if principal is None:
             try:
@@ -63,10 +67,6 @@ class SecurityGate:
             logger.info("refused upgrade from %s: %s lacks %s", peer, principal.name, CONNECT_ENTITLEMENT)
             raise UpgradeRefused(403, f"Forbidden: {CONNECT_ENTITLEMENT} is not granted")
         return principal
-
-    async def admit_request(self, request: Any) -> Principal:
-        """The same for the edge's HttpRequest (CONTRACTS §1: `header(name)`, `peer_host`)."""
-        return await self.admit(request.header("authorization"), request.peer_host)
 
     def _remembered(self, authorization: str | None) -> Principal | None:
         if not authorization or not authorization.lstrip().lower().startswith("basic "):
