@@ -119,6 +119,8 @@ class StaticFolder:
             return HttpResponse.text("Method Not Allowed\n", 405, [("Allow", "GET, HEAD")])
         try:
             parts = relative_parts(request.path, self.mount)
+            if request.path.endswith("/"):
+                parts.append("")  # a folder is meant: "" stands for its index.html, a file does not match
             found = await self.load(parts)
         except NotServed:
             return HttpResponse.text("Not Found\n", 404)
@@ -154,9 +156,12 @@ class StaticFolder:
     def _read(self, parts: list[str]) -> StaticFile:
         """In a worker thread: find the file inside the folder (links resolved) and read it."""
         try:
-            target = self.root.joinpath(*parts).resolve(strict=True)
+            folder_meant = bool(parts) and parts[-1] == ""
+            target = self.root.joinpath(*(part for part in parts if part)).resolve(strict=True)
             if not target.is_relative_to(self.root):
                 raise NotServed("/".join(parts))  # a symbolic link out of the folder
+            if folder_meant and not target.is_dir():
+                raise NotServed("/".join(parts))
             if target.is_dir():
                 target = (target / "index.html").resolve(strict=True)
                 if not target.is_relative_to(self.root):

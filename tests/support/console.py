@@ -1,0 +1,83 @@
+"""Helpers for the console's tests: HttpRequest objects as a browser would send them, and a demo gatekeeper."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from xentara_ws.demo import DEMO_DIR
+from xentara_ws.edge.http import HttpRequest, HttpResponse
+from xentara_ws.security import AccessControl, Authenticator, load_configuration
+from xentara_ws.server.security_setup import SecurityGate
+
+HOST = "127.0.0.1:8080"
+ORIGIN = f"http://{HOST}"
+
+
+def request(
+    method: str,
+    target: str,
+    *,
+    headers: dict[str, str] | None = None,
+    body: bytes = b"",
+    secure: bool = False,
+    host: str | None = HOST,
+    origin: str | None = None,
+    cookie: str | None = None,
+) -> HttpRequest:
+    path, _, query = target.partition("?")
+    pairs: list[tuple[str, str]] = []
+    if host is not None:
+        pairs.append(("host", host))
+    if origin is not None:
+        pairs.append(("origin", origin))
+    if cookie is not None:
+        pairs.append(("cookie", cookie))
+    pairs.extend((name.lower(), value) for name, value in (headers or {}).items())
+    return HttpRequest(
+        method=method,
+        target=target,
+        path=path,
+        query=query,
+        headers=tuple(pairs),
+        body=body,
+        peer="127.0.0.1:50000",
+        peer_host="127.0.0.1",
+        secure=secure,
+    )
+
+
+def login_request(credentials: dict[str, Any], *, origin: str | None = ORIGIN, secure: bool = False) -> HttpRequest:
+    return request(
+        "POST",
+        "/console/login",
+        headers={"content-type": "application/json"},
+        body=json.dumps(credentials).encode(),
+        origin=origin,
+        secure=secure,
+    )
+
+
+def header(response: HttpResponse, name: str) -> str | None:
+    for key, value in response.headers:
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def cookie_value(response: HttpResponse) -> str:
+    """The console cookie's value from a Set-Cookie answer."""
+    set_cookie = header(response, "set-cookie")
+    assert set_cookie is not None, response
+    return set_cookie.split(";", 1)[0].split("=", 1)[1]
+
+
+class DemoGate:
+    """The demo configuration's real gatekeeper, asked with a whole HttpRequest (CONTRACTS §1)."""
+
+    def __init__(self) -> None:
+        config = load_configuration(DEMO_DIR)
+        self.gate = SecurityGate(Authenticator(config), AccessControl(config))
+
+    def admit(self, request: HttpRequest) -> Any:
+        return self.gate.admit(request.header("authorization"), request.peer_host)
