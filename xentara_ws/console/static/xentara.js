@@ -15,7 +15,7 @@ export const ErrorCode = Object.freeze({ COMMAND_NOT_FOUND: -32601, ACCESS_DENIE
 export const CATEGORIES = ["Root Element", "Element Group", "Data Point", "Timer", "Execution Track",
   "Execution Pipeline", "Device", "Sub Device", "Device Group", "Data Point Group", "Transaction",
   "Microservice", "AI", "Data Storage", "External Interface", "Special Purpose"];
-export const CATEGORY_ICONS = ["⌂", "📁", "📈", "⏱", "🛤", "⛓", "🖥", "🔌", "🗄", "🗂", "🔁", "⚙", "🧠", "💾", "🌐", "✳"];
+export const CATEGORY_ICONS = ["⌂", "▣", "◉", "◷", "↠", "⇉", "▭", "▫", "▦", "▥", "⇄", "⚙", "✱", "▤", "⇆", "✳"];
 export const DATA_TYPES = ["Boolean", "SignedInteger8", "SignedInteger16", "SignedInteger32", "SignedInteger64",
   "UnsignedInteger8", "UnsignedInteger16", "UnsignedInteger32", "UnsignedInteger64", "Float32", "Float64",
   "String", "WString", "U8String", "U16String", "U32String", "TimePoint", "Uuid", "Quality", "ElementCategory",
@@ -74,13 +74,22 @@ export function timeStamp(date) {
   return new Tag(new Map([[4, new Tag([-9, ns], 4)]]), 1001);
 }
 
+/** A time (ms since the epoch) for display; the wire's minimum and maximum time stamps read as words. */
+export function formatTime(ms) {
+  if (ms === -Infinity) return "never";
+  if (ms === Infinity) return "the end of time";
+  const date = new Date(ms);
+  if (Number.isNaN(date.getTime())) return ms < 0 ? "never" : "the end of time";
+  return date.toISOString();
+}
+
 /** A wire value for display. */
 export function formatValue(value, attributeId) {
   if (value === undefined) return "";
   if (value === null) return "null";
   if (attributeId === Attribute.QUALITY && typeof value === "number") return QUALITIES[value] ?? String(value);
   const time = timeOf(value);
-  if (time !== null) return new Date(time).toISOString();
+  if (time !== null) return formatTime(time);
   if (value instanceof Uuid) return value.toString();
   if (value instanceof Uint8Array) return `bytes(${value.length})`;
   if (value instanceof Tag) return `${value.tag}(${formatValue(value.value)})`;
