@@ -82,6 +82,9 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         help="also validate the files against the vendor's schema-xentara-*.json in DIR (or $XENTARA_SCHEMA_DIR)",
     )
     serve.add_argument("--state-dir", metavar="DIR", help="where a generated TLS certificate is kept")
+    serve.add_argument(
+        "--www", metavar="DIR", help="serve this HMI folder at / (the built-in console moves to /console/)"
+    )
     serve.add_argument("--max-message-size", type=int, metavar="BYTES", help="largest accepted message (default 1 MiB)")
     serve.add_argument("--max-packets", type=int, metavar="N", help="packets answered per message (default 1000)")
     serve.add_argument("--hello-timeout", type=float, metavar="SECONDS", help="client_hello deadline (default 10)")

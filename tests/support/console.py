@@ -81,3 +81,40 @@ class DemoGate:
 
     def admit(self, request: HttpRequest) -> Any:
         return self.gate.admit(request.header("authorization"), request.peer_host)
+
+
+# -- browser tests: Debian's Chromium driven by playwright, never a downloaded browser ---------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+REQUIRE_BROWSER = "XENTARA_REQUIRE_BROWSER"
+
+
+async def serve_html(html: str) -> tuple[Any, int]:
+    """A throw-away web server on a loopback port that answers every request with one page (another origin)."""
+    import asyncio
+
+    body = html.encode()
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            head = f"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+            writer.write(head.encode() + b"Connection: close\r\n\r\n" + body)
+            await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
