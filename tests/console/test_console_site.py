@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 from pathlib import Path
 
 import pytest
-from support.console import DemoGate, header, request
+from support.console import ORIGIN, DemoGate, cookie_value, header, request
 
 from xentara_ws.console import CONSOLE_DIR
+from xentara_ws.console.login import COOKIE_NAME
 from xentara_ws.console.routes import ConsoleSite, Route
+from xentara_ws.demo import DEMO_PASSWORD, DEMO_USER, OPERATOR_PASSWORD, OPERATOR_USER
 from xentara_ws.edge.http import HttpResponse
 
 
@@ -39,6 +42,16 @@ async def fetch(site: ConsoleSite, method: str, target: str, **kwargs: object) -
 @pytest.fixture
 def console() -> ConsoleSite:
     return ConsoleSite(DemoGate())
+
+
+@pytest.fixture
+def guarded() -> ConsoleSite:
+    from xentara_ws.demo import DEMO_DIR
+    from xentara_ws.model import load_model
+    from xentara_ws.security import AccessControl, load_configuration
+
+    model = load_model(DEMO_DIR / "model.json")
+    return ConsoleSite(DemoGate(), model=model, access=AccessControl(load_configuration(DEMO_DIR)))
 
 
 @pytest.fixture
@@ -153,3 +166,30 @@ async def test_without_an_hmi_folder_only_the_root_page_is_served_at_the_root(co
 
 async def test_the_console_page_is_not_posted_to(console: ConsoleSite) -> None:
     assert (await fetch(console, "POST", "/")).status == 405
+
+
+async def log_in(site: ConsoleSite, user: str, password: str) -> str:
+    response = await fetch(
+        site, "POST", "/console/login", body=json.dumps({"user": user, "password": password}).encode(), origin=ORIGIN
+    )
+    assert response.status == 200
+    return f"{COOKIE_NAME}={cookie_value(response)}"
+
+
+@pytest.mark.parametrize(
+    ("user", "password", "write"), [(DEMO_USER, DEMO_PASSWORD, True), (OPERATOR_USER, OPERATOR_PASSWORD, False)]
+)
+async def test_the_console_learns_whether_the_login_may_write(
+    guarded: ConsoleSite, user: str, password: str, write: bool
+) -> None:
+    cookie = await log_in(guarded, user, password)
+    response = await fetch(guarded, "GET", "/console/access?element=Plant.Line.Setpoint", cookie=cookie)
+    assert response.status == 200
+    assert json.loads(response.body) == {"read": True, "write": write}
+
+
+async def test_access_needs_a_login_and_a_known_element(guarded: ConsoleSite) -> None:
+    assert (await fetch(guarded, "GET", "/console/access?element=Plant.Line.Setpoint")).status == 401
+    cookie = await log_in(guarded, DEMO_USER, DEMO_PASSWORD)
+    assert (await fetch(guarded, "GET", "/console/access?element=No.Such", cookie=cookie)).status == 404
+    assert (await fetch(guarded, "GET", "/console/access", cookie=cookie)).status == 400

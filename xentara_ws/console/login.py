@@ -136,6 +136,17 @@ class ConsoleLogin:
         ended = cookie is not None and self.sessions.close(cookie)
         return HttpResponse.json({"loggedOut": ended}, 200, [_set_cookie(request, "", max_age=0)])
 
+    async def principal(self, request: HttpRequest) -> tuple[bool, Any]:
+        """(whether the browser is admitted, as whom): by its console cookie, or as any client without credentials."""
+        cookie = session_cookie(request)
+        found = self.sessions.find(cookie) if cookie is not None else None
+        if found is not None:
+            return True, found.principal
+        try:
+            return True, await _settle(self.gatekeeper.admit(_upgrade_request(request, None)))
+        except UpgradeRefused:
+            return False, None
+
     async def session(self, request: HttpRequest) -> HttpResponse:
         """Who the browser is logged in as, and whether the server needs a login at all."""
         if request.method not in ("GET", "HEAD"):

@@ -15,8 +15,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from ..edge.http import HttpHandler, HttpRequest, HttpResponse
+from ..model.tree import Model
+from ..server.access import AccessPolicy
 from . import CONSOLE_DIR
 from .headers import add_security_headers
 from .login import ConsoleLogin, CookieGate, RequestGatekeeper
@@ -53,7 +56,11 @@ class ConsoleSite:
         *,
         sessions: ConsoleSessionStore | None = None,
         www: Path | None = None,
+        model: Model | None = None,
+        access: AccessPolicy | None = None,
     ) -> None:
+        self.model = model
+        self.access = access
         self.sessions: ConsoleSessionStore = sessions if sessions is not None else MemoryConsoleSessions()
         self.login = ConsoleLogin(gatekeeper, self.sessions)
         self.gate = CookieGate(gatekeeper, self.sessions)
@@ -68,6 +75,7 @@ class ConsoleSite:
             Route(CONSOLE_MOUNT + "login", self._guarded(self.login.login)),
             Route(CONSOLE_MOUNT + "logout", self._guarded(self.login.logout)),
             Route(CONSOLE_MOUNT + "session", self._guarded(self.login.session)),
+            Route(CONSOLE_MOUNT + "access", self._guarded(self.element_access)),
             Route(CONSOLE_MOUNT.rstrip("/"), self._guarded(_redirect_to(CONSOLE_MOUNT))),
             Route(CONSOLE_MOUNT, self._guarded(self.index)),
             Route(CONSOLE_MOUNT, self._guarded(self.assets.respond), prefix=True),
@@ -88,6 +96,23 @@ class ConsoleSite:
             self._index_hashes = inline_script_hashes(page.body)
         headers = [("Content-Type", page.content_type), ("Cache-Control", "no-cache")]
         return HttpResponse(200, headers, b"" if request.method == "HEAD" else page.body)
+
+    async def element_access(self, request: HttpRequest) -> HttpResponse:
+        """`GET /console/access?element=PK`: may the logged-in principal read and write it (the console hides
+        write forms from those who may not; the server refuses their writes anyway)."""
+        if request.method != "GET":
+            return HttpResponse.json({"error": "use GET"}, 405, [("Allow", "GET")])
+        keys = parse_qs(request.query).get("element", [])
+        if len(keys) != 1 or self.model is None or self.access is None:
+            return HttpResponse.json({"error": "give one element=PRIMARY-KEY"}, 400)
+        admitted, principal = await self.login.principal(request)
+        if not admitted:
+            return HttpResponse.json({"error": "log in first"}, 401)
+        element = self.model.lookup(keys[0])
+        if element is None:
+            return HttpResponse.json({"error": "unknown element"}, 404)
+        body = {"read": self.access.can_read(principal, element), "write": self.access.can_write(principal, element)}
+        return HttpResponse.json(body, 200, [("Cache-Control", "no-store")])
 
     def _guarded(self, handler: HttpHandler, *, hmi: bool = False) -> Callable[[HttpRequest], Awaitable[HttpResponse]]:
         async def respond(request: HttpRequest) -> HttpResponse:

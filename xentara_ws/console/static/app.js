@@ -26,6 +26,18 @@ async function postJson(path, body) {
   return { ok: response.ok, status: response.status, data };
 }
 
+/** Whether the login may write this element (the server refuses anyway; this only hides pointless forms). */
+async function mayWrite(primaryKey) {
+  try {
+    const response = await fetch(`/console/access?element=${encodeURIComponent(primaryKey)}`,
+      { credentials: "same-origin", cache: "no-store" });
+    if (!response.ok) return true;
+    return (await response.json()).write !== false;
+  } catch {
+    return true;
+  }
+}
+
 async function consoleSession() {
   const response = await fetch("/console/session", { credentials: "same-origin", cache: "no-store" });
   return response.json();
@@ -224,8 +236,9 @@ function ElementView({ connection, primaryKey }) {
       const attributes = (meta.get(2) ?? []).map((attribute) => ({
         name: attribute.get(0), id: attribute.get(1), access: attribute.get(2), dataType: attribute.get(3),
       }));
+      const writable = await mayWrite(primaryKey);
       if (gone) return;
-      setElement({ uuid, category: meta.get(1), attributes });
+      setElement({ uuid, category: meta.get(1), attributes, writable });
       const readable = attributes.filter((attribute) => attribute.access !== 1).map((attribute) => attribute.id);
       if (readable.length === 0) return;
       const apply = (changes) => {
@@ -282,13 +295,13 @@ function ElementView({ connection, primaryKey }) {
         <tbody>
           ${element.attributes.map((attribute) => html`
             <${AttributeRow} key=${attributeKey(attribute.id)} connection=${connection} uuid=${element.uuid}
-              attribute=${attribute} current=${values.get(attributeKey(attribute.id))} />`)}
+              attribute=${attribute} writable=${element.writable} current=${values.get(attributeKey(attribute.id))} />`)}
         </tbody>
       </table>
     </section>`;
 }
 
-function AttributeRow({ connection, uuid, attribute, current }) {
+function AttributeRow({ connection, uuid, attribute, writable, current }) {
   const key = attributeKey(attribute.id);
   const shown = current === undefined ? "" : current.error ? `⚠ ${errorText(current.error)}` : formatValue(current.value, attribute.id);
   return html`
@@ -297,9 +310,11 @@ function AttributeRow({ connection, uuid, attribute, current }) {
       <td class=${current?.error ? "error value" : "value"} data-testid=${`value-${attribute.name}`}>${shown}</td>
       <td>${DATA_TYPES[attribute.dataType] ?? attribute.dataType}</td>
       <td>${ACCESS[attribute.access] ?? attribute.access}</td>
-      <td>${attribute.access !== 0 && writableType(attribute.dataType)
-        ? html`<${WriteForm} connection=${connection} uuid=${uuid} attribute=${attribute} key=${key} />`
-        : html`<span class="muted">—</span>`}</td>
+      <td>${attribute.access === 0 || !writableType(attribute.dataType)
+        ? html`<span class="muted">—</span>`
+        : writable
+          ? html`<${WriteForm} connection=${connection} uuid=${uuid} attribute=${attribute} key=${key} />`
+          : html`<span class="muted" data-testid=${`read-only-${attribute.name}`}>read-only for you</span>`}</td>
     </tr>`;
 }
 
