@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from ..edge.http import HttpRequest, HttpResponse
 from ..server.edge import UpgradeRefused
 from .headers import is_same_origin
-from .sessions import ConsoleSessionStore
+from .sessions import ConsoleSessionsFull, ConsoleSessionStore
 
 logger = logging.getLogger(__name__)
 
@@ -122,7 +122,11 @@ class ConsoleLogin:
             }.get(refusal_.status, refusal_.reason)
             return HttpResponse.json({"error": message}, refusal_.status, headers)
         user = _principal_name(principal, label)
-        cookie = self.sessions.open(principal, user)
+        try:
+            cookie = self.sessions.open(principal, user)
+        except ConsoleSessionsFull as full:
+            logger.warning("console login of %s refused: %s", user, full)
+            return HttpResponse.json({"error": "the server cannot take more logins now"}, 503)
         logger.info("console login of %s from %s", user, request.peer_host)
         return HttpResponse.json({"user": user}, 200, [_set_cookie(request, cookie, max_age=None)])
 

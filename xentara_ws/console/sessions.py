@@ -9,10 +9,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from ..sessions.entry import BANNED, identity
 
 DEFAULT_IDLE_TIMEOUT = 30 * 60.0
 DEFAULT_MAX_AGE = 12 * 3600.0
@@ -110,3 +113,91 @@ class MemoryConsoleSessions:
             if not self._expired(session, now):
                 break
             del self._sessions[key]
+
+
+CONSOLE_KIND = "console"
+"""The `kind` of the registry entries that stand for console logins (only the console resumes them)."""
+_METHOD_TOKEN = 0
+_METHOD_PASSWORD = 2
+
+
+class ConsoleSessionsFull(Exception):
+    """The server holds as many sub-sessions as it may: no console login can be added now."""
+
+
+class RegistryConsoleSessions:
+    """Console logins as sub-sessions of the server-wide registry (CONTRACTS §4, extensions §1–2).
+
+    Each login is a temporary sub-session of kind "console", found by the hash of its cookie, with
+    the registry's lease: `keep_alive_s` so that it lapses after `idle_timeout` without use, and no
+    expiry beyond that. Using the cookie counts as activity. Administrators see console logins in
+    list_sub_sessions like any other, and deleting or banning one logs that browser out. A login
+    also ends `max_age` seconds after it began, and at most `max_sessions` of them exist at once
+    (the least recently used goes first).
+    """
+
+    def __init__(
+        self,
+        registry: Any,
+        *,
+        idle_timeout: float = DEFAULT_IDLE_TIMEOUT,
+        max_age: float = DEFAULT_MAX_AGE,
+        max_sessions: int = DEFAULT_MAX_SESSIONS,
+    ) -> None:
+        if idle_timeout <= 0 or max_age <= 0 or max_sessions <= 0:
+            raise ValueError("idle_timeout, max_age and max_sessions must be positive")
+        self.registry = registry
+        # The lease lapses at last_activity + 1.5 × keep_alive_s (extensions §2).
+        self.keep_alive_s = max(1, round(idle_timeout / 1.5))
+        self.max_age = max_age
+        self.max_sessions = max_sessions
+
+    def _entries(self) -> list[Any]:
+        return [entry for entry in self.registry if entry.kind == CONSOLE_KIND]
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+    def open(self, principal: Any, user: str) -> str:
+        entries = self._entries()
+        if len(entries) >= self.max_sessions:
+            for entry in sorted(entries, key=lambda entry: entry.last_activity)[: len(entries) - self.max_sessions + 1]:
+                self.registry.delete(entry)
+        if len(self.registry) >= self.registry.max_total:
+            raise ConsoleSessionsFull(
+                f"the server holds {self.registry.max_total} sub-sessions (max_sub_sessions_total)"
+            )
+        cookie = secrets.token_urlsafe(32)
+        who = identity(principal)
+        self.registry.create(
+            uuid.uuid4(),
+            owner=who,
+            creator=who,
+            method=_METHOD_TOKEN if getattr(principal, "kind", None) == "token" else _METHOD_PASSWORD,
+            principal=principal,
+            attachment=None,
+            options={"keep_alive_s": self.keep_alive_s, "expiry_s": 0, "description": f"console login of {user}"},
+            kind=CONSOLE_KIND,
+            secondary_key=_key(cookie),
+        )
+        return cookie
+
+    def find(self, cookie: str) -> ConsoleSession | None:
+        entry = self.registry.find(_key(cookie))
+        if entry is None or entry.kind != CONSOLE_KIND or entry.status == BANNED:
+            return None
+        now = self.registry.clock()
+        expires = self.registry.expires_at(entry)
+        if now >= entry.created + self.max_age or (expires is not None and now >= expires):
+            self.registry.delete(entry)
+            return None
+        self.registry.activity(entry)
+        user = getattr(entry.principal, "name", None)
+        return ConsoleSession(entry.principal, user if isinstance(user, str) else entry.owner, entry.created, now)
+
+    def close(self, cookie: str) -> bool:
+        entry = self.registry.find(_key(cookie))
+        if entry is None or entry.kind != CONSOLE_KIND:
+            return False
+        self.registry.delete(entry)
+        return True
