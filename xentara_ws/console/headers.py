@@ -18,20 +18,29 @@ def request_host(request: HttpRequest) -> str | None:
     return host.lower()
 
 
+_DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def _without_default_port(origin: str) -> str:
+    scheme = origin.partition("://")[0]
+    suffix = _DEFAULT_PORTS.get(scheme)
+    return origin[: -len(suffix)] if suffix and origin.endswith(suffix) else origin
+
+
 def own_origin(request: HttpRequest) -> str | None:
     """The origin of the page that would have been loaded from this server under the requested host."""
     host = request_host(request)
     if host is None:
         return None
-    return f"{'https' if request.secure else 'http'}://{host}"
+    return _without_default_port(f"{'https' if request.secure else 'http'}://{host}")
 
 
 def is_same_origin(request: HttpRequest) -> bool:
     """Whether the request carries an `Origin` header naming this server (browsers always send one on
-    WebSocket upgrades and cross-origin POSTs, so a missing or foreign origin is not ours)."""
+    WebSocket upgrades and on POSTs, so a missing or foreign origin is not ours)."""
     origin = request.header("origin")
     own = own_origin(request)
-    return origin is not None and own is not None and origin.lower() == own
+    return origin is not None and own is not None and _without_default_port(origin.strip().lower()) == own
 
 
 def content_security_policy(request: HttpRequest, *, script_hashes: tuple[str, ...] = (), hmi: bool = False) -> str:
