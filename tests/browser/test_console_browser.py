@@ -198,3 +198,20 @@ async def test_an_hmi_folder_is_served_at_the_root_and_its_page_uses_the_login(
     await page.goto(base_url(server) + "/")
     assert await page.title() == "My HMI"
     await page.locator("#state").filter(has_text="connected").wait_for()
+
+
+async def test_the_sub_sessions_page_shows_and_deletes_the_console_login(
+    browser_context: Any, demo_server: XentaraServer
+) -> None:
+    page = await browser_context.new_page()
+    await log_in(page, demo_server, DEMO_USER, DEMO_PASSWORD)
+    await page.get_by_test_id("user").wait_for()
+    await page.goto(base_url(demo_server) + "/#/sessions")
+    row = page.locator("tr", has_text=f"user:{DEMO_USER}")
+    await row.wait_for()
+    await row.get_by_role("button", name="Describe").click()
+    await page.locator("dl.description", has_text=f"console login of {DEMO_USER}").wait_for()
+    await row.get_by_role("button", name="Delete").click()
+    await page.locator(".note", has_text="delete: done").wait_for()
+    await page.reload()
+    await page.get_by_test_id("login-form").wait_for()  # the deleted sub-session was this browser's login
