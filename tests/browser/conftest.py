@@ -42,6 +42,8 @@ async def browser_context(tmp_path: Path) -> AsyncIterator[Any]:
                 headless=True,
                 args=CHROMIUM_ARGS,
                 viewport={"width": 1200, "height": 800},
+                # Only for the TLS test's self-signed certificate, generated for this run.
+                ignore_https_errors=True,
             )
         except Error as error:
             _unavailable(f"Chromium at {CHROMIUM} cannot be launched: {error.message.splitlines()[0]}")
@@ -77,5 +79,19 @@ async def hmi_server(tmp_path: Path) -> AsyncIterator[tuple[XentaraServer, Path]
     server = await _serve("--www", str(folder))
     try:
         yield server, folder
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def tls_server(tmp_path: Path) -> AsyncIterator[XentaraServer]:
+    """The demo as `xentara-ws serve` runs it by default: TLS with a self-signed certificate."""
+    args = build_parser().parse_args(
+        ["serve", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")]
+    )
+    server, plan = build_server(args)
+    await server.start(plan.host, plan.port, plan.ssl_context)
+    try:
+        yield server
     finally:
         await server.close()

@@ -215,3 +215,18 @@ async def test_the_sub_sessions_page_shows_and_deletes_the_console_login(
     await page.locator(".note", has_text="delete: done").wait_for()
     await page.reload()
     await page.get_by_test_id("login-form").wait_for()  # the deleted sub-session was this browser's login
+
+
+async def test_over_tls_the_cookie_is_secure_and_the_console_works(
+    browser_context: Any, tls_server: XentaraServer
+) -> None:
+    page = await browser_context.new_page()
+    await page.goto(f"https://127.0.0.1:{tls_server.port}/")
+    await page.get_by_test_id("login-user").fill(DEMO_USER)
+    await page.get_by_test_id("login-password").fill(DEMO_PASSWORD)
+    await page.get_by_test_id("login-submit").click()
+    await page.get_by_test_id("user").wait_for()
+    cookie = next(c for c in await browser_context.cookies() if c["name"] == COOKIE_NAME)
+    assert cookie["secure"] is True
+    await open_element(page, TEMPERATURE)
+    await page.get_by_test_id("quality").wait_for()  # values arrive over wss:// with the cookie
