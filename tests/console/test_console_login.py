@@ -10,7 +10,7 @@ from support.console import ORIGIN, DemoGate, cookie_value, header, login_reques
 from xentara_ws.console.login import COOKIE_NAME, ConsoleLogin, CookieGate, session_cookie
 from xentara_ws.console.sessions import MemoryConsoleSessions
 from xentara_ws.demo import DEMO_PASSWORD, DEMO_USER, OPERATOR_PASSWORD, OPERATOR_USER
-from xentara_ws.server.edge import UpgradeRefused
+from xentara_ws.edge import UpgradeRefused
 
 
 @pytest.fixture

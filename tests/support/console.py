@@ -73,14 +73,14 @@ def cookie_value(response: HttpResponse) -> str:
 
 
 class DemoGate:
-    """The demo configuration's real gatekeeper, asked with a whole HttpRequest (CONTRACTS §1)."""
+    """The demo configuration's real gatekeeper (`SecurityGate`), as `serve` builds it."""
 
     def __init__(self) -> None:
         config = load_configuration(DEMO_DIR)
         self.gate = SecurityGate(Authenticator(config), AccessControl(config))
 
     def admit(self, request: HttpRequest) -> Any:
-        return self.gate.admit(request.header("authorization"), request.peer_host)
+        return self.gate.admit(request)
 
 
 # -- browser tests: Debian's Chromium driven by playwright, never a downloaded browser ---------------

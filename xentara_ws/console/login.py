@@ -18,7 +18,7 @@ from http.cookies import CookieError, SimpleCookie
 from typing import Any, Protocol
 
 from ..edge.http import HttpRequest, HttpResponse
-from ..server.edge import UpgradeRefused
+from ..edge.admission import UpgradeRefused
 from .headers import is_same_origin
 from .sessions import ConsoleSessionsFull, ConsoleSessionStore
 

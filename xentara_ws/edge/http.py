@@ -1,4 +1,4 @@
-"""Pure HTTP request/response types shared by the edge and the apps it serves (no I/O)."""
+"""What the edge hands to HTTP handlers and WebSocket apps, and what they give back: pure data, no I/O."""
 
 from __future__ import annotations
 
@@ -10,18 +10,27 @@ from typing import Protocol
 
 @dataclass(frozen=True, slots=True)
 class HttpRequest:
+    """One complete HTTP/1.1 request (the body read whole, within --max-message-size)."""
+
     method: str
     target: str
+    """As received, e.g. "/api?x=1"."""
     path: str
+    """The target without the query string; percent-decoding is not applied."""
     query: str
+    """After "?", "" when none."""
     headers: tuple[tuple[str, str], ...]
+    """Names lower-case, values as received (latin-1 decoded)."""
     body: bytes
     peer: str
+    """"127.0.0.1:54321" or "[::1]:54321"."""
     peer_host: str
+    """"127.0.0.1" / "::1"."""
     secure: bool
+    """Whether the request came over TLS."""
 
     def header(self, name: str) -> str | None:
-        """The single value of a header; None when absent (names are matched case-insensitively)."""
+        """The single value of a header; None when absent (the first one when repeated)."""
         name = name.lower()
         for key, value in self.headers:
             if key == name:
@@ -29,6 +38,7 @@ class HttpRequest:
         return None
 
     def header_values(self, name: str) -> list[str]:
+        """Every value of a header, in the order received."""
         name = name.lower()
         return [value for key, value in self.headers if key == name]
 
@@ -41,7 +51,7 @@ class HttpResponse:
 
     @classmethod
     def json(cls, value: object, status: int = 200, headers: Iterable[tuple[str, str]] = ()) -> HttpResponse:
-        body = _json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+        body = _json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
         return cls(status, [("Content-Type", "application/json"), *headers], body)
 
     @classmethod
@@ -53,9 +63,12 @@ HttpHandler = Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
 
 
 class WebSocketChannel(Protocol):
+    """What the edge hands a WebSocket app for one connection."""
+
     peer: str
 
-    def send_text(self, text: str) -> None: ...
+    def send_text(self, text: str) -> None:
+        """Queued in order, under the back-pressure rules of the edge."""
 
     def send_binary(self, data: bytes) -> None: ...
 
@@ -63,7 +76,10 @@ class WebSocketChannel(Protocol):
 
 
 class WebSocketSession(Protocol):
-    def on_message(self, data: bytes | str) -> bytes | str | Awaitable[bytes | str | None] | None: ...
+    """What an app returns for one accepted connection."""
+
+    def on_message(self, data: bytes | str) -> bytes | str | Awaitable[bytes | str | None] | None:
+        """A reply (or an awaitable of it) is sent before any later message of the connection is handled."""
 
     def on_close(self) -> None: ...
 
@@ -72,3 +88,13 @@ WebSocketApp = Callable[
     [HttpRequest, WebSocketChannel],
     WebSocketSession | HttpResponse | Awaitable[WebSocketSession | HttpResponse],
 ]
+"""Called at the upgrade; returning an HttpResponse refuses the upgrade with that response."""
+
+
+def format_peer(address: object) -> tuple[str, str]:
+    """("host:port" or "[v6]:port", "host") for a socket's peer name."""
+    if isinstance(address, tuple) and len(address) >= 2:
+        host, port = str(address[0]), address[1]
+        return (f"[{host}]:{port}" if ":" in host else f"{host}:{port}"), host
+    text = "" if address is None else str(address)
+    return text, text

@@ -7,14 +7,17 @@ import contextlib
 import logging
 import signal
 import ssl
+from pathlib import Path
 from typing import Any
 
+from ..console.routes import ConsoleSite
+from ..console.sessions import RegistryConsoleSessions
+from ..edge import Edge, Gatekeeper, OpenGate
 from ..model.tree import Model
 from ..protocol.identifiers import Stage
 from ..sessions.storage import SubSessionStore
 from . import commands  # noqa: F401  (registers the command handlers)
 from .access import AccessPolicy, OpenAccess, SubSessionAuthenticator
-from .edge import Gatekeeper, WebSocketEdge
 from .limits import Limits
 from .state import ServerState
 
@@ -41,6 +44,8 @@ class XentaraServer:
         limits: Limits | None = None,
         shutdown_enabled: bool = False,
         sub_session_store: SubSessionStore | None = None,
+        console: bool = False,
+        www: Path | None = None,
     ) -> None:
         self.state = ServerState(
             model=model,
@@ -50,7 +55,20 @@ class XentaraServer:
             shutdown_enabled=shutdown_enabled,
         )
         self.simulation = simulation
-        self.edge = WebSocketEdge(self.state, gatekeeper)
+        self.console: ConsoleSite | None = None
+        if console or www is not None:
+            # The browser console (and an HMI folder): its login cookie admits /api/ws from this server's pages.
+            self.console = ConsoleSite(
+                gatekeeper if gatekeeper is not None else OpenGate(),
+                sessions=RegistryConsoleSessions(self.state.sub_sessions),
+                www=www,
+                model=model,
+                access=self.state.access,
+            )
+            gatekeeper = self.console.gate
+        self.edge = Edge(self.state, gatekeeper)
+        for route in self.console.routes() if self.console is not None else ():
+            self.edge.add_http_route(route.path, route.handler, prefix=route.prefix)
         self.stopped = asyncio.Event()
         self._simulation_task: asyncio.Task[None] | None = None
         self._simulation_wake = asyncio.Event()
