@@ -349,7 +349,7 @@ function Trend({ trend }) {
   const plot = useRef(null);
   useEffect(() => {
     const options = {
-      width: Math.min(720, container.current.clientWidth || 720), height: 180,
+      width: Math.max(320, (container.current.clientWidth || 732) - 12), height: 180,
       scales: { x: { time: true } }, legend: { show: false },
       series: [{}, { label: "Value", stroke: "#1769aa", width: 2 }],
     };
