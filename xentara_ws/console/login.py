@@ -17,8 +17,8 @@ import logging
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Protocol
 
-from ..edge.http import HttpRequest, HttpResponse
 from ..edge.admission import UpgradeRefused
+from ..edge.http import HttpRequest, HttpResponse
 from .headers import is_same_origin
 from .sessions import ConsoleSessionsFull, ConsoleSessionStore
 
