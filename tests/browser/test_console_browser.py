@@ -230,3 +230,28 @@ async def test_over_tls_the_cookie_is_secure_and_the_console_works(
     assert cookie["secure"] is True
     await open_element(page, TEMPERATURE)
     await page.get_by_test_id("quality").wait_for()  # values arrive over wss:// with the cookie
+
+
+async def test_the_server_page_suspends_and_resumes(browser_context: Any, demo_server: XentaraServer) -> None:
+    page = await browser_context.new_page()
+    await log_in(page, demo_server, DEMO_USER, DEMO_PASSWORD)  # the demo user holds the suspend entitlement
+    await page.get_by_test_id("user").wait_for()
+    await page.goto(base_url(demo_server) + "/#/stage")
+    stage = page.get_by_test_id("stage")
+    await stage.filter(has_text="Operational").wait_for()
+    await page.get_by_role("button", name="Suspend").click()
+    await stage.filter(has_text="Suspended").wait_for()
+    await page.get_by_role("button", name="Resume").click()
+    await stage.filter(has_text="Operational").wait_for()
+    await page.get_by_test_id("stage-note").filter(has_text="resume: done").wait_for()
+
+
+async def test_the_server_page_shows_a_refused_suspend(browser_context: Any, demo_server: XentaraServer) -> None:
+    page = await browser_context.new_page()
+    await log_in(page, demo_server, OPERATOR_USER, OPERATOR_PASSWORD)
+    await page.get_by_test_id("user").wait_for()
+    await page.goto(base_url(demo_server) + "/#/stage")
+    await page.get_by_test_id("stage").filter(has_text="Operational").wait_for()
+    await page.get_by_role("button", name="Suspend").click()
+    await page.get_by_test_id("stage-note").filter(has_text="access denied").wait_for()
+    assert await page.get_by_test_id("stage").inner_text() == "Operational"
