@@ -114,6 +114,13 @@ async def test_a_forged_cookie_is_no_login(hmi_server: XentaraServer) -> None:
     assert refused.value.response.status_code == 401
 
 
+async def test_head_and_conditional_get_over_the_wire(hmi_server: XentaraServer) -> None:
+    status, headers, body = await http(hmi_server.port, "HEAD", "/")
+    assert (status, headers["content-length"], body) == (200, str(len(b"<h1>HMI</h1>")), b"")
+    status, _, body = await http(hmi_server.port, "GET", "/", {"If-None-Match": headers["etag"]})
+    assert (status, body) == (304, b"")
+
+
 def test_www_must_name_a_folder(tmp_path: Path) -> None:
     args = build_parser().parse_args(["serve", "--no-tls", "--www", str(tmp_path / "missing")])
     with pytest.raises(ServeError, match="--www"):
