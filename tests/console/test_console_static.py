@@ -67,6 +67,7 @@ async def test_files_are_served_with_their_content_type(
     [
         "/../secret.txt",
         "/%2e%2e/secret.txt",
+        "/%252e%252e/secret.txt",
         "/%2E%2E/secret.txt",
         "/%2e%2e%2fsecret.txt",
         "/js/%2e%2e/%2e%2e/secret.txt",

@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from xentara_ws.demo import DEMO_DIR
 from xentara_ws.edge.http import HttpRequest, HttpResponse
-from xentara_ws.security import AccessControl, Authenticator, load_configuration
-from xentara_ws.server.security_setup import SecurityGate
 
 HOST = "127.0.0.1:8080"
 ORIGIN = f"http://{HOST}"
@@ -73,11 +70,18 @@ def cookie_value(response: HttpResponse) -> str:
 
 
 class DemoGate:
-    """The demo configuration's real gatekeeper (`SecurityGate`), as `serve` builds it."""
+    """The demo configuration's real gatekeeper, built exactly as `xentara-ws serve` builds it."""
 
     def __init__(self) -> None:
-        config = load_configuration(DEMO_DIR)
-        self.gate = SecurityGate(Authenticator(config), AccessControl(config))
+        from xentara_ws.cli import build_parser
+        from xentara_ws.server.bootstrap import plan
+        from xentara_ws.server.security_setup import configure_security
+
+        args = build_parser().parse_args(["serve", "--no-tls"])
+        serve_plan = plan(args)
+        configure_security(serve_plan, args)
+        assert serve_plan.gatekeeper is not None
+        self.gate = serve_plan.gatekeeper
 
     def admit(self, request: HttpRequest) -> Any:
         return self.gate.admit(request)
