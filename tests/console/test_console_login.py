@@ -171,3 +171,41 @@ async def test_without_security_no_login_is_required(sessions: MemoryConsoleSess
 )
 def test_the_session_cookie_is_found_among_others(header_value: str, expected: str | None) -> None:
     assert session_cookie(request("GET", "/", cookie=header_value)) == expected
+
+
+def _jwt(claims: dict[str, object]) -> str:
+    import base64
+
+    def part(value: object) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none'})}.{part(claims)}.sig"
+
+
+class BearerGate:
+    """Stands for a configured gatekeeper that accepted the token (its verification is tested elsewhere)."""
+
+    def admit(self, request: object) -> object:
+        authorization = request.header("authorization") or ""  # type: ignore[attr-defined]
+        if not authorization.startswith("Bearer "):
+            raise UpgradeRefused(401, "Unauthorized")
+
+        class TokenPrincipal:
+            name = "robot"
+            kind = "token"
+
+        return TokenPrincipal()
+
+
+async def test_a_token_login_ends_when_the_token_does(sessions: MemoryConsoleSessions) -> None:
+    import time
+
+    login = ConsoleLogin(BearerGate(), sessions)
+    response = await login.login(login_request({"token": _jwt({"sub": "robot", "exp": int(time.time()) + 120})}))
+    assert response.status == 200 and json.loads(response.body) == {"user": "robot"}
+    session = sessions.find(cookie_value(response))
+    assert session is not None
+    assert 100 <= session.ends - session.created <= 121
+    without_expiry = await login.login(login_request({"token": _jwt({"sub": "robot"})}))
+    found = sessions.find(cookie_value(without_expiry))
+    assert found is not None and found.ends - found.created == sessions.max_age

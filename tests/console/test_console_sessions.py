@@ -161,3 +161,20 @@ def test_a_full_registry_refuses_new_console_logins() -> None:
     store.open(Principal("b"), "b")
     with pytest.raises(ConsoleSessionsFull):
         store.open(Principal("c"), "c")
+
+
+def test_a_login_ends_no_later_than_its_credentials_allow(make: tuple[Factory, Clock]) -> None:
+    factory, clock = make
+    store = factory(idle_timeout=600, max_age=3600)
+    cookie = store.open(Principal("u"), "u", 100.0)
+    clock.now += 99
+    found = store.find(cookie)
+    assert found is not None and found.ends == found.created + 100
+    clock.now += 2
+    assert store.find(cookie) is None
+    longer = store.open(Principal("u"), "u", 10**9)  # never beyond the maximum age
+    for _ in range(7):
+        clock.now += 514  # used now and then: the idle timeout does not end it
+        assert store.find(longer) is not None
+    clock.now += 3600 - 7 * 514
+    assert store.find(longer) is None

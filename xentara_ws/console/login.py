@@ -14,6 +14,7 @@ import base64
 import inspect
 import json
 import logging
+import time
 from http.cookies import CookieError, SimpleCookie
 from typing import Any, Protocol
 
@@ -109,7 +110,7 @@ class ConsoleLogin:
                 {"error": 'send JSON: {"user": ..., "password": ...} or {"token": ...}'},
                 400,
             )
-        authorization, label = credentials
+        authorization, label, lifetime = credentials
         probe = _upgrade_request(request, authorization)
         try:
             principal = await _settle(self.gatekeeper.admit(probe))
@@ -123,7 +124,7 @@ class ConsoleLogin:
             return HttpResponse.json({"error": message}, refusal_.status, headers)
         user = _principal_name(principal, label)
         try:
-            cookie = self.sessions.open(principal, user)
+            cookie = self.sessions.open(principal, user, lifetime)
         except ConsoleSessionsFull as full:
             logger.warning("console login of %s refused: %s", user, full)
             return HttpResponse.json({"error": "the server cannot take more logins now"}, 503)
@@ -173,8 +174,9 @@ def _refuse_foreign(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-def _credentials(body: bytes) -> tuple[str, str] | None:
-    """(the Authorization header the credentials stand for, a name for the log) or None when malformed."""
+def _credentials(body: bytes) -> tuple[str, str, float | None] | None:
+    """(the Authorization header the credentials stand for, a name for the log, how long they stay
+    good in seconds when they say so) or None when malformed."""
     if len(body) > MAX_LOGIN_BODY:
         return None
     try:
@@ -185,12 +187,26 @@ def _credentials(body: bytes) -> tuple[str, str] | None:
         return None
     token = data.get("token")
     if isinstance(token, str) and token.strip():
-        return f"Bearer {token.strip()}", "token"
+        return f"Bearer {token.strip()}", "token", _token_lifetime(token.strip())
     user, password = data.get("user"), data.get("password")
     if isinstance(user, str) and user and ":" not in user and isinstance(password, str):
         encoded = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
-        return f"Basic {encoded}", user
+        return f"Basic {encoded}", user, None
     return None
+
+
+def _token_lifetime(token: str) -> float | None:
+    """Seconds until a JWT's `exp` (read only after the gatekeeper verified the token): a console login
+    made with a token ends when the token does."""
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        expiry = claims["exp"]
+    except (IndexError, ValueError, KeyError, TypeError):
+        return None
+    if isinstance(expiry, bool) or not isinstance(expiry, int | float):
+        return None
+    return max(0.0, float(expiry) - time.time())
 
 
 def _upgrade_request(request: HttpRequest, authorization: str | None) -> HttpRequest:

@@ -30,13 +30,18 @@ class ConsoleSession:
     user: str
     created: float
     last_used: float
+    ends: float = float("inf")
+    """The latest moment it may be used: the login's maximum age, or the end of its token."""
 
 
 class ConsoleSessionStore(Protocol):
     """Cookie value -> console session. Cookie values are secrets: implementations keep only their hashes."""
 
-    def open(self, principal: Any, user: str) -> str:
-        """Start a session for a principal that has just authenticated; returns the new cookie value."""
+    def open(self, principal: Any, user: str, lifetime: float | None = None) -> str:
+        """Start a session for a principal that has just authenticated; returns the new cookie value.
+
+        `lifetime` (seconds) shortens the session to what the credentials allow (a token's expiry).
+        """
         ...
 
     def find(self, cookie: str) -> ConsoleSession | None:
@@ -78,11 +83,12 @@ class MemoryConsoleSessions:
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def open(self, principal: Any, user: str) -> str:
+    def open(self, principal: Any, user: str, lifetime: float | None = None) -> str:
         now = self.clock()
         self._expire(now)
         cookie = secrets.token_urlsafe(32)
-        self._sessions[_key(cookie)] = ConsoleSession(principal, user, now, now)
+        ends = now + (self.max_age if lifetime is None else min(self.max_age, lifetime))
+        self._sessions[_key(cookie)] = ConsoleSession(principal, user, now, now, ends)
         while len(self._sessions) > self.max_sessions:
             self._sessions.popitem(last=False)
         return cookie
@@ -104,7 +110,7 @@ class MemoryConsoleSessions:
         return self._sessions.pop(_key(cookie), None) is not None
 
     def _expired(self, session: ConsoleSession, now: float) -> bool:
-        return now >= session.last_used + self.idle_timeout or now >= session.created + self.max_age
+        return now >= session.last_used + self.idle_timeout or now >= session.ends
 
     def _expire(self, now: float) -> None:
         # Least recently used first: stop at the first one still in use (bounded work per login).
@@ -151,6 +157,8 @@ class RegistryConsoleSessions:
         self.keep_alive_s = max(1, round(idle_timeout / 1.5))
         self.max_age = max_age
         self.max_sessions = max_sessions
+        self._ends: dict[uuid.UUID, float] = {}
+        """When each login must end at the latest (bounded: pruned to the registry's console entries)."""
 
     def _entries(self) -> list[Any]:
         return [entry for entry in self.registry if entry.kind == CONSOLE_KIND]
@@ -158,7 +166,7 @@ class RegistryConsoleSessions:
     def __len__(self) -> int:
         return len(self._entries())
 
-    def open(self, principal: Any, user: str) -> str:
+    def open(self, principal: Any, user: str, lifetime: float | None = None) -> str:
         entries = self._entries()
         if len(entries) >= self.max_sessions:
             for entry in sorted(entries, key=lambda entry: entry.last_activity)[: len(entries) - self.max_sessions + 1]:
@@ -169,8 +177,15 @@ class RegistryConsoleSessions:
             )
         cookie = secrets.token_urlsafe(32)
         who = identity(principal)
+        session_id = uuid.uuid4()
+        live = {entry.id for entry in entries}
+        for gone in [key for key in self._ends if key not in live]:
+            del self._ends[gone]
+        self._ends[session_id] = self.registry.clock() + (
+            self.max_age if lifetime is None else min(self.max_age, lifetime)
+        )
         self.registry.create(
-            uuid.uuid4(),
+            session_id,
             owner=who,
             creator=who,
             method=_METHOD_TOKEN if getattr(principal, "kind", None) == "token" else _METHOD_PASSWORD,
@@ -188,16 +203,20 @@ class RegistryConsoleSessions:
             return None
         now = self.registry.clock()
         expires = self.registry.expires_at(entry)
-        if now >= entry.created + self.max_age or (expires is not None and now >= expires):
+        ends = self._ends.get(entry.id, entry.created + self.max_age)
+        if now >= ends or (expires is not None and now >= expires):
             self.registry.delete(entry)
+            self._ends.pop(entry.id, None)
             return None
         self.registry.activity(entry)
         user = getattr(entry.principal, "name", None)
-        return ConsoleSession(entry.principal, user if isinstance(user, str) else entry.owner, entry.created, now)
+        name = user if isinstance(user, str) else entry.owner
+        return ConsoleSession(entry.principal, name, entry.created, now, ends)
 
     def close(self, cookie: str) -> bool:
         entry = self.registry.find(_key(cookie))
         if entry is None or entry.kind != CONSOLE_KIND:
             return False
         self.registry.delete(entry)
+        self._ends.pop(entry.id, None)
         return True
