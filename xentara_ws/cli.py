@@ -113,6 +113,9 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument("--no-tls", action="store_true", help="serve plain ws:// (local development only)")
     serve.add_argument("--allow-shutdown", action="store_true", help="let clients shut the server down (opcode 11)")
     serve.add_argument(
+        "--www", metavar="DIR", help="serve this HMI folder at / (the built-in console moves to /console/)"
+    )
+    serve.add_argument(
         "--schema-dir",
         metavar="DIR",
         help="also validate the files against the vendor's schema-xentara-*.json in DIR (or $XENTARA_SCHEMA_DIR)",

@@ -8,9 +8,12 @@ import logging
 import signal
 import ssl
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from ..edge import Edge, Gatekeeper
+from ..console.routes import ConsoleSite
+from ..console.sessions import RegistryConsoleSessions
+from ..edge import Edge, Gatekeeper, OpenGate
 from ..model.tree import Model
 from ..protocol.identifiers import Stage
 from ..sessions.storage import StoreUnavailable, SubSessionStore
@@ -42,6 +45,8 @@ class XentaraServer:
         limits: Limits | None = None,
         shutdown_enabled: bool = False,
         sub_session_store: SubSessionStore | Callable[[], SubSessionStore] | None = None,
+        console: bool = False,
+        www: Path | None = None,
     ) -> None:
         self.state = ServerState(
             model=model,
@@ -51,7 +56,20 @@ class XentaraServer:
             shutdown_enabled=shutdown_enabled,
         )
         self.simulation = simulation
+        self.console: ConsoleSite | None = None
+        if console or www is not None:
+            # The browser console (and an HMI folder): its login cookie admits /api/ws from this server's pages.
+            self.console = ConsoleSite(
+                gatekeeper if gatekeeper is not None else OpenGate(),
+                sessions=RegistryConsoleSessions(self.state.sub_sessions),
+                www=www,
+                model=model,
+                access=self.state.access,
+            )
+            gatekeeper = self.console.gate
         self.edge = Edge(self.state, gatekeeper)
+        for route in self.console.routes() if self.console is not None else ():
+            self.edge.add_http_route(route.path, route.handler, prefix=route.prefix)
         self.stopped = asyncio.Event()
         self._simulation_task: asyncio.Task[None] | None = None
         self._simulation_wake = asyncio.Event()

@@ -44,6 +44,7 @@ class ServePlan:
     gatekeeper: Gatekeeper | None = None
     access: AccessPolicy | None = None
     sub_session_authenticator: SubSessionAuthenticator | None = None
+    www: Path | None = None
     notes: list[str] = field(default_factory=list)
     reloader: SecurityReloader | None = None
 
@@ -105,7 +106,17 @@ def plan(args: argparse.Namespace) -> ServePlan:
         port = DEFAULT_PORT
     if not 0 <= port <= 65535:
         raise ServeError(f"--port {port}: must be from 0 to 65535")
-    return ServePlan(model_path=model_path, config_dir=config_dir, host=args.host, port=port, demo=demo)
+    www = getattr(args, "www", None)
+    if www is not None and not Path(www).is_dir():
+        raise ServeError(f"--www {www}: no such directory")
+    return ServePlan(
+        model_path=model_path,
+        config_dir=config_dir,
+        host=args.host,
+        port=port,
+        demo=demo,
+        www=Path(www) if www is not None else None,
+    )
 
 
 def limits_from(args: argparse.Namespace) -> Limits:
@@ -156,6 +167,8 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         limits=limits_from(args),
         shutdown_enabled=args.allow_shutdown,
         sub_session_store=lambda: SqliteStore(folder),
+        console=True,
+        www=serve_plan.www,
     )
     return server, serve_plan
 
