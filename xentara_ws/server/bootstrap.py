@@ -184,6 +184,25 @@ async def _serve(server: XentaraServer, serve_plan: ServePlan) -> None:
     await server.serve_until_stopped()
 
 
+async def _join_cluster(server: XentaraServer, args: argparse.Namespace) -> Any:
+    """`--cluster URL`: join the other nodes before listening (see xentara_ws/cluster)."""
+    if not getattr(args, "cluster", None):
+        return None
+    try:
+        from ..cluster import ClusterError, ClusterNode, ClusterOptions
+    except ImportError as error:
+        raise ServeError(f"--cluster needs the cluster extra (pip install 'xentara-ws[cluster]'): {error}") from None
+    options = ClusterOptions(
+        url=args.cluster,
+        node_name=getattr(args, "node_name", None) or "",
+        cluster_name=getattr(args, "cluster_name", None) or "xentara",
+    )
+    try:
+        return await ClusterNode.join(server, options)
+    except ClusterError as error:
+        raise ServeError(str(error)) from None
+
+
 def serve_forever(args: argparse.Namespace) -> int:
     fast = use_uvloop()
 
@@ -191,7 +210,12 @@ def serve_forever(args: argparse.Namespace) -> int:
         server, serve_plan = build_server(args)
         if fast:
             logger.debug("running on uvloop")
-        await _serve(server, serve_plan)
+        node = await _join_cluster(server, args)
+        try:
+            await _serve(server, serve_plan)
+        finally:
+            if node is not None:
+                await node.close()
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the server was up
         asyncio.run(main())
