@@ -101,7 +101,8 @@ class ClusterNode:
         self._applying = False
         self._closing = False
         self._last_stamp = 0
-        self._outbox: list[ValueChange] = []
+        self.outbox: list[ValueChange] = []
+        """Local changes waiting to be handed to the NATS client (bounded by MAX_OUTBOX)."""
         self._flushing = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._last_error: BaseException | None = None
@@ -213,20 +214,20 @@ class ClusterNode:
             return  # a remote change being applied here: publishing it again would echo it forever
         change = capture(element, changed, self.name, self._stamp())
         self.order[element.uuid] = change.order
-        if len(self._outbox) >= MAX_OUTBOX:
+        if len(self.outbox) >= MAX_OUTBOX:
             self.dropped += 1
             if self.dropped == 1 or self.dropped % 10_000 == 0:
                 logger.error("NATS cannot keep up: %d changes not sent to the cluster", self.dropped)
             return
-        self._outbox.append(change)
+        self.outbox.append(change)
         if not self._flushing:
             self._flushing = True
             self._spawn(self._flush())
 
     async def _flush(self) -> None:
         try:
-            while self._outbox:
-                batch, self._outbox = self._outbox, []
+            while self.outbox:
+                batch, self.outbox = self.outbox, []
                 for change in batch:
                     try:
                         await self.nc.publish(self.subjects.value(change.element), change.encode())
