@@ -86,9 +86,7 @@ async def test_the_simulation_continues_within_5_s_after_its_leader_is_killed(tm
     nodes.append(Node("first", nats.url, tmp_path))
     on_first = await client(nodes[0])
     start = (await on_first.read(SIMULATED, [Attribute.UPDATE_TIME])).update_time
-    await eventually(
-        lambda: _updated_after(on_first, start.ns), timeout=10
-    )  # the only node leads and simulates
+    await eventually(lambda: _updated_after(on_first, start.ns), timeout=10)  # the only node leads and simulates
     await on_first.close()
     nodes.append(Node("second", nats.url, tmp_path))
     assert "first leads the simulation" in nodes[0].log_text()
@@ -159,8 +157,10 @@ def test_without_nats_the_server_does_not_start_in_cluster_mode_and_says_why(tmp
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     done = subprocess.run(
-        [sys.executable, "-m", "xentara_ws", "serve", "--model", str(DEMO_MODEL), "--no-tls"]
-        + ["--host", "127.0.0.1", "--port", "0", "--cluster", f"nats://127.0.0.1:{port}"],
+        [
+            *(sys.executable, "-m", "xentara_ws", "serve", "--model", str(DEMO_MODEL), "--no-tls"),
+            *("--host", "127.0.0.1", "--port", "0", "--cluster", f"nats://127.0.0.1:{port}"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

@@ -125,7 +125,7 @@ class Node:
     def __init__(self, name: str, nats_url: str, folder: Path, *extra: str, model: Path = DEMO_MODEL) -> None:
         self.name = name
         self.log_path = folder / f"{name}.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115  (closed in stop/kill)
+        self.log = open(self.log_path, "w")  # closed in stop() or kill()
         self.process = subprocess.Popen(
             [
                 sys.executable,

@@ -127,8 +127,7 @@ class ClusterNode:
                 f"NATS at {self.options.url} has no usable JetStream (start nats-server with -js): {error}"
             ) from None
         self.js = js
-        for element in self.sources:
-            element.subscribe(self._on_local_change)
+        self.watch_model()
         await self.nc.subscribe(self.subjects.all_values, cb=self._on_value_message)
         await self.nc.subscribe(self.subjects.snapshot, cb=self._on_snapshot_request)
         self.stages = StageSync(self.server.state, self.name, self._publish_stage, state_kv)
@@ -142,6 +141,11 @@ class ClusterNode:
         self.server.state.version = f"{self.server.state.version} (node {self.name})"
         self.server.state.extra["cluster"] = self
         logger.info("node %s joined cluster %s at %s", self.name, self.options.cluster_name, self.options.url)
+
+    def watch_model(self) -> None:
+        """Hear every local change of the model's value-holding elements, to publish it."""
+        for element in self.sources:
+            element.subscribe(self._on_local_change)
 
     async def _connect(self) -> None:
         async def on_error(error: Exception) -> None:
