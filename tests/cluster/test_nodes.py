@@ -168,3 +168,21 @@ def test_without_nats_the_server_does_not_start_in_cluster_mode_and_says_why(tmp
     assert done.returncode == 2
     assert f"cannot reach NATS at nats://127.0.0.1:{port}" in done.stderr
     assert "xentara-ws serving" not in done.stdout
+
+
+def test_a_nats_server_without_jetstream_is_refused_saying_why(tmp_path):
+    plain = NatsServer(tmp_path / "plain", jetstream=False).start()
+    try:
+        done = subprocess.run(
+            [
+                *(sys.executable, "-m", "xentara_ws", "serve", "--model", str(DEMO_MODEL), "--no-tls"),
+                *("--host", "127.0.0.1", "--port", "0", "--cluster", plain.url),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        plain.stop()
+    assert done.returncode == 2
+    assert "has no usable JetStream (start nats-server with -js)" in done.stderr

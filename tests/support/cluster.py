@@ -73,17 +73,23 @@ def _wait_for_line(stream: IO[str], pattern: re.Pattern[str], process: subproces
 class NatsServer:
     """`nats-server -js` on a loopback port chosen by the server, storing JetStream data under `store`."""
 
-    def __init__(self, store: Path) -> None:
+    def __init__(self, store: Path, *, jetstream: bool = True) -> None:
         self.binary = require_nats()
         self.store = store
+        self.jetstream = jetstream
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self, port: int = -1) -> NatsServer:
         """Start (or restart on the same port: `start(server.port)`) and wait until it listens."""
-        log_path = self.store.parent / f"nats-{time.monotonic_ns()}.log"
+        self.store.mkdir(parents=True, exist_ok=True)
+        log_path = self.store / f"nats-{time.monotonic_ns()}.log"
         self.process = subprocess.Popen(
-            [self.binary, "-js", "-sd", str(self.store), "-a", "127.0.0.1", "-p", str(port), "-l", str(log_path)],
+            [
+                self.binary,
+                *(("-js", "-sd", str(self.store)) if self.jetstream else ()),
+                *("-a", "127.0.0.1", "-p", str(port), "-l", str(log_path)),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
