@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpers import small_model
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from support.cluster import MemoryKV
 
 from xentara_ws.cluster.gate import LeaderOnlySimulation
 from xentara_ws.cluster.lease import LEADER_KEY, LeaderLease
@@ -11,53 +11,6 @@ from xentara_ws.cluster.stages import StageSync, encode_stage
 from xentara_ws.protocol.codec import TimePoint
 from xentara_ws.protocol.identifiers import Stage
 from xentara_ws.server.state import ServerState
-
-
-class Entry:
-    def __init__(self, value: bytes, revision: int) -> None:
-        self.value = value
-        self.revision = revision
-
-
-class MemoryKV:
-    """create/update/delete/get/put with revisions, as a JetStream KV bucket answers them."""
-
-    def __init__(self) -> None:
-        self.entries: dict[str, Entry] = {}
-        self.sequence = 0
-
-    def _write(self, key: str, value: bytes) -> int:
-        self.sequence += 1
-        self.entries[key] = Entry(value, self.sequence)
-        return self.sequence
-
-    async def create(self, key: str, value: bytes) -> int:
-        if key in self.entries:
-            raise KeyWrongLastSequenceError()
-        return self._write(key, value)
-
-    async def update(self, key: str, value: bytes, last: int) -> int:
-        if key not in self.entries or self.entries[key].revision != last:
-            raise KeyWrongLastSequenceError()
-        return self._write(key, value)
-
-    async def put(self, key: str, value: bytes) -> int:
-        return self._write(key, value)
-
-    async def delete(self, key: str, last: int | None = None) -> bool:
-        if last is not None and (key not in self.entries or self.entries[key].revision != last):
-            raise KeyWrongLastSequenceError()
-        self.entries.pop(key, None)
-        return True
-
-    async def get(self, key: str) -> Entry:
-        if key not in self.entries:
-            raise KeyNotFoundError()
-        return self.entries[key]
-
-    def expire(self, key: str) -> None:
-        """What the bucket's TTL does when nobody renewed the key in time."""
-        self.entries.pop(key, None)
 
 
 async def test_one_node_takes_the_lease_and_keeps_it_by_renewing():

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
 import xentara_ws
 
@@ -128,7 +129,8 @@ class NatsServer:
 class Node:
     """`python -m xentara_ws serve --cluster URL` on a loopback port; its log goes to `<name>.log`."""
 
-    def __init__(self, name: str, nats_url: str, folder: Path, *extra: str, model: Path = DEMO_MODEL) -> None:
+    def __init__(self, name: str, nats_url: str, folder: Path, *extra: str, model: Path | None = DEMO_MODEL) -> None:
+        """`extra` are more serve options, e.g. `"--config", DIR` with `model=None`."""
         self.name = name
         self.log_path = folder / f"{name}.log"
         self.log = open(self.log_path, "w")  # closed in stop() or kill()
@@ -138,8 +140,9 @@ class Node:
                 "-m",
                 "xentara_ws",
                 "serve",
-                "--model",
-                str(model),
+                *(("--model", str(model)) if model is not None else ()),
+                "--state-dir",
+                str(folder / f"{name}-state"),
                 "--no-tls",
                 "--host",
                 "127.0.0.1",
@@ -194,3 +197,50 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float, inter
             return time.monotonic() - start
         await asyncio.sleep(interval)
     raise AssertionError(f"not within {timeout} s")
+
+
+class Entry:
+    def __init__(self, value: bytes, revision: int) -> None:
+        self.value = value
+        self.revision = revision
+
+
+class MemoryKV:
+    """create/update/delete/get/put with revisions, as a JetStream KV bucket answers them."""
+
+    def __init__(self) -> None:
+        self.entries: dict[str, Entry] = {}
+        self.sequence = 0
+
+    def _write(self, key: str, value: bytes) -> int:
+        self.sequence += 1
+        self.entries[key] = Entry(value, self.sequence)
+        return self.sequence
+
+    async def create(self, key: str, value: bytes) -> int:
+        if key in self.entries:
+            raise KeyWrongLastSequenceError()
+        return self._write(key, value)
+
+    async def update(self, key: str, value: bytes, last: int) -> int:
+        if key not in self.entries or self.entries[key].revision != last:
+            raise KeyWrongLastSequenceError()
+        return self._write(key, value)
+
+    async def put(self, key: str, value: bytes) -> int:
+        return self._write(key, value)
+
+    async def delete(self, key: str, last: int | None = None) -> bool:
+        if last is not None and (key not in self.entries or self.entries[key].revision != last):
+            raise KeyWrongLastSequenceError()
+        self.entries.pop(key, None)
+        return True
+
+    async def get(self, key: str) -> Entry:
+        if key not in self.entries:
+            raise KeyNotFoundError()
+        return self.entries[key]
+
+    def expire(self, key: str) -> None:
+        """What the bucket's TTL does when nobody renewed the key in time."""
+        self.entries.pop(key, None)

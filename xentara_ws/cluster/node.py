@@ -32,6 +32,7 @@ from .gate import LeaderOnlySimulation
 from .lease import DEFAULT_LEASE_SECONDS, LeaderLease
 from .outage import OutageMarks
 from .stages import StageSync
+from .sub_sessions import ClusterSubSessionStore
 from .subjects import DEFAULT_CLUSTER_NAME, Subjects, check_name
 
 if TYPE_CHECKING:
@@ -89,6 +90,7 @@ class ClusterNode:
         self.nc: Any = None
         self.lease: LeaderLease | None = None
         self.stages: StageSync | None = None
+        self.sub_sessions: ClusterSubSessionStore | None = None
         self.order: dict[uuid.UUID, tuple[int, str]] = {}
         """Per element, (stamp, origin) of the change it holds: bounded by the model's size."""
         self.sources = [
@@ -134,6 +136,7 @@ class ClusterNode:
         await self.nc.subscribe(self.subjects.stage, cb=self._on_stage_message)
         await self.catch_up()
         await self.stages.restore()
+        await self._share_sub_sessions(js)
         self.lease = LeaderLease(leader_kv, self.name, lease_seconds=self.options.lease_seconds)
         if self.server.simulation is not None:
             self.server.simulation = LeaderOnlySimulation(self.server.simulation, lambda: self.is_leader)
@@ -146,6 +149,22 @@ class ClusterNode:
         """Hear every local change of the model's value-holding elements, to publish it."""
         for element in self.sources:
             element.subscribe(self._on_local_change)
+
+    async def _share_sub_sessions(self, js: Any) -> None:
+        """The registry's permanent sub-sessions live in the cluster's KV bucket from now on."""
+        try:
+            kv = await _bucket(js, self.subjects.sub_session_bucket)
+        except Exception as error:
+            await self._abandon()
+            raise ClusterError(f"the sub-session bucket cannot be opened: {error}") from None
+        registry = self.server.state.sub_sessions
+        if len(registry):
+            logger.warning("%d sub-session(s) loaded before joining the cluster are node-local", len(registry))
+        self.sub_sessions = ClusterSubSessionStore(kv, registry, self.name, self.server.model.find)
+        registry.store = self.sub_sessions
+        loaded = await self.sub_sessions.start()
+        if loaded:
+            logger.info("%d permanent sub-session(s) in the cluster", loaded)
 
     async def _connect(self) -> None:
         async def on_error(error: Exception) -> None:
@@ -194,6 +213,8 @@ class ClusterNode:
             await self.lease.close()
         if self.stages is not None:
             await self.stages.flush()
+        if self.sub_sessions is not None:
+            self.sub_sessions.close()
         await self._flush()
         try:
             await asyncio.wait_for(self.nc.flush(), 2.0)

@@ -132,7 +132,8 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
 
     configure_security(serve_plan, args)
     try:
-        store = SqliteStore(state_dir(args))
+        # In a cluster the registry lives in NATS (xentara_ws/cluster/sub_sessions.py), not in a local file.
+        store = None if getattr(args, "cluster", None) else SqliteStore(state_dir(args))
     except (OSError, sqlite3.Error) as error:
         raise ServeError(f"the sub-session store in {state_dir(args)} cannot be opened: {error}") from None
     server = XentaraServer(

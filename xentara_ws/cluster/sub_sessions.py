@@ -1,0 +1,262 @@
+"""The sub-session registry's storage for a cluster: one JetStream KV bucket, watched by every node.
+
+Every node keeps the whole registry in memory (as without a cluster); the bucket
+`xws_<cluster>_sub_sessions` holds each permanent sub-session under its UUID, and a watch on the
+bucket mirrors every other node's change into the local registry:
+
+* **Create** is a KV create: if another node claimed the id first, the create fails here with
+  -32102 and the local entry is dropped (no two nodes can own one id).
+* **Changes** (resume, alter, bind, unbind) are revision-checked KV updates: a node whose copy is
+  out of date does not overwrite a newer one (the command fails with -32102, its copy is refreshed).
+* **Resume on any node**: a permanent sub-session is known to every node; a resume on node B is an
+  update that says "attached on B", and the node it was attached to before drops it from its
+  connection (as a resume on another connection does on one server).
+* **Ban and delete** reach every node through the watch (milliseconds, well within a second): a
+  ban detaches the sub-session wherever it is attached, a delete removes it everywhere.
+
+Temporary sub-sessions stay on the node that created them (the registry persists only permanent
+ones): their lease ends where their connection was, so its expiry is decided once by construction.
+What bound subscriptions retained while detached lives in the memory of the node where the
+sub-session was last attached: a resume on that node catches up with those changes; a resume on
+another node (or after that node was killed) gets one event per element with the current values
+instead, as after a restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from nats.js.errors import KeyWrongLastSequenceError
+
+from ..protocol import codec
+from ..protocol.errors import ErrorCode, ProtocolError
+from ..sessions.entry import BANNED, SubSessionEntry
+from ..sessions.registry import SubSessionRegistry
+from ..sessions.storage import Record
+from ..sessions.will import LastWill
+
+logger = logging.getLogger(__name__)
+
+_RECORD, _WRITER, _ATTACHED = 0, 1, 2
+_IN_PLACE = ("keep_alive_s", "expiry_s", "status", "description", "health", "last_will")
+_DELETES = ("DEL", "PURGE")
+REQUEST_TIMEOUT = 5.0
+
+
+def encode_value(record: Record, writer: str, attached: bool) -> bytes:
+    return codec.encode({_RECORD: record, _WRITER: writer, _ATTACHED: attached})
+
+
+def decode_value(data: bytes) -> tuple[Record, str, bool]:
+    item = codec.decode(data)
+    if not isinstance(item, dict) or not isinstance(item.get(_RECORD), dict) or type(item.get(_WRITER)) is not str:
+        raise ValueError("a stored sub-session must be {0: record, 1: writer, 2: attached}")
+    return item[_RECORD], item[_WRITER], bool(item.get(_ATTACHED))
+
+
+class ClusterSubSessionStore:
+    """A `SubSessionStore` on a KV bucket, mirroring the other nodes' changes into `registry`."""
+
+    def __init__(
+        self, kv: Any, registry: SubSessionRegistry, node_name: str, resolve: Callable[[uuid.UUID], Any]
+    ) -> None:
+        self.kv = kv
+        self.registry = registry
+        self.node_name = node_name
+        self.resolve = resolve
+        self.revisions: dict[uuid.UUID, int] = {}
+        """The KV revision of each entry as this node last wrote or saw it."""
+        self._loading: list[Record] = []
+        self._mirroring = False
+        self._watcher: Any = None
+        self._task: asyncio.Task[None] | None = None
+        self.ready = asyncio.Event()
+
+    # -- SubSessionStore ---------------------------------------------------------------------------
+
+    def load(self) -> list[Record]:
+        """The records staged by the watch (at start, and for each entry another node creates)."""
+        records, self._loading = self._loading, []
+        return records
+
+    def put(self, record: Record) -> Awaitable[None] | None:
+        if self._mirroring:
+            return None  # the change came from the bucket: writing it back would echo it
+        session_id = record["id"]
+        entry = self.registry.get(session_id)
+        attached = entry is not None and entry.attachment is not None
+        return self._write(session_id, entry, encode_value(record, self.node_name, attached))
+
+    def delete(self, session_id: uuid.UUID) -> Awaitable[None] | None:
+        if self._mirroring:
+            return None
+        return self._remove(session_id)
+
+    def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    async def _write(self, session_id: uuid.UUID, entry: SubSessionEntry | None, value: bytes) -> None:
+        key = str(session_id)
+        revision = self.revisions.get(session_id)
+        try:
+            if revision is None:
+                self.revisions[session_id] = await asyncio.wait_for(self.kv.create(key, value), REQUEST_TIMEOUT)
+            else:
+                self.revisions[session_id] = await asyncio.wait_for(
+                    self.kv.update(key, value, last=revision), REQUEST_TIMEOUT
+                )
+        except KeyWrongLastSequenceError:
+            await self._refresh(session_id, entry, created=revision is None)
+            if revision is None:
+                raise ProtocolError(
+                    ErrorCode.ACCESS_DENIED, f"sub-session {session_id} was just created on another node"
+                ) from None
+            raise ProtocolError(
+                ErrorCode.ACCESS_DENIED, f"sub-session {session_id} was changed on another node meanwhile; try again"
+            ) from None
+        except Exception as error:  # NATS unreachable, timed out
+            logger.error("the cluster's sub-session registry cannot be written: %s", error)
+            raise ProtocolError(
+                ErrorCode.INTERNAL_ERROR, "the cluster's sub-session registry is unreachable (NATS)"
+            ) from None
+
+    async def _refresh(self, session_id: uuid.UUID, entry: SubSessionEntry | None, *, created: bool) -> None:
+        """After a refused write: this node's copy is replaced by the bucket's."""
+        if created and entry is not None and self.registry.get(session_id) is entry:
+            self._forget(entry)  # our claim lost: the entry the other node created comes in below
+        try:
+            current = await self.kv.get(str(session_id))
+        except Exception:
+            return
+        self._mirror(session_id, current.value, current.revision)
+
+    async def _remove(self, session_id: uuid.UUID) -> None:
+        try:
+            await asyncio.wait_for(self.kv.delete(str(session_id)), REQUEST_TIMEOUT)
+        except Exception as error:
+            logger.error("the cluster's sub-session registry cannot be written: %s", error)
+            raise ProtocolError(
+                ErrorCode.INTERNAL_ERROR, "the cluster's sub-session registry is unreachable (NATS)"
+            ) from None
+        self.revisions.pop(session_id, None)
+
+    # -- the watch: every node's changes -----------------------------------------------------------
+
+    async def start(self) -> int:
+        """Load every stored sub-session, then follow the bucket; returns how many were loaded."""
+        self._watcher = await self.kv.watchall()
+        while True:
+            entry = await self._watcher.updates(timeout=REQUEST_TIMEOUT)
+            if entry is None:
+                break
+            self._stage(entry)
+        count = self._load_staged()
+        self._task = asyncio.get_running_loop().create_task(self._follow(), name="xentara-ws sub-session watch")
+        self.ready.set()
+        return count
+
+    def _stage(self, entry: Any) -> None:
+        session_id = _session_id(entry.key)
+        if session_id is None:
+            return
+        if entry.operation in _DELETES or entry.value is None:
+            self.revisions.pop(session_id, None)
+            return
+        try:
+            record, _, _ = decode_value(entry.value)
+        except ValueError as error:
+            logger.error("stored sub-session %s cannot be read (%s); it is skipped", entry.key, error)
+            return
+        self.revisions[session_id] = entry.revision
+        self._loading.append(record)
+
+    def _load_staged(self) -> int:
+        self._mirroring = True
+        try:
+            return self.registry.load(self.resolve)
+        finally:
+            self._mirroring = False
+
+    async def _follow(self) -> None:
+        async for entry in self._watcher:
+            if entry is None:
+                continue
+            try:
+                self.apply(entry)
+            except Exception:
+                logger.exception("a sub-session change from the cluster could not be applied")
+
+    def apply(self, entry: Any) -> None:
+        """One change of the bucket (from the watch): mirror it into the local registry."""
+        session_id = _session_id(entry.key)
+        if session_id is None:
+            return
+        if entry.operation in _DELETES or entry.value is None:
+            self.revisions.pop(session_id, None)
+            local = self.registry.get(session_id)
+            if local is not None:
+                logger.info("sub-session %s was deleted on another node", session_id)
+                self._forget(local)
+            return
+        known = self.revisions.get(session_id)
+        if known is not None and entry.revision <= known:
+            return  # this node's own write, or older than what it has
+        self._mirror(session_id, entry.value, entry.revision)
+
+    def _mirror(self, session_id: uuid.UUID, value: bytes, revision: int) -> None:
+        try:
+            record, writer, attached = decode_value(value)
+        except ValueError as error:
+            logger.error("sub-session %s from the cluster cannot be read: %s", session_id, error)
+            return
+        self.revisions[session_id] = revision
+        local = self.registry.get(session_id)
+        if local is not None and attached and writer != self.node_name:
+            # Resumed on another node: it leaves this node's connection, and what this node retained
+            # for it is stale (the other node delivers from now on).
+            if local.attachment is not None:
+                logger.info("sub-session %s was resumed on node %s", session_id, writer)
+            self._forget(local)
+            local = None
+        if local is None:
+            self._loading.append(record)
+            self._load_staged()
+            return
+        self._mirroring = True
+        try:
+            self.registry.alter(local, _options(record))
+        finally:
+            self._mirroring = False
+        if local.status == BANNED:
+            logger.info("sub-session %s was banned on node %s", session_id, writer)
+
+    def _forget(self, entry: SubSessionEntry) -> None:
+        """Drop an entry from this node only (the bucket already says so, or another node owns it)."""
+        self._mirroring = True
+        try:
+            self.registry.delete(entry)
+        finally:
+            self._mirroring = False
+
+
+def _session_id(key: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(key)
+    except ValueError:
+        return None
+
+
+def _options(record: Record) -> dict[str, Any]:
+    """The options of a stored record in the shape the registry applies (alter)."""
+    options = {name: record[name] for name in _IN_PLACE if name in record}
+    will = options.get("last_will")
+    if will is not None:
+        options["last_will"] = LastWill(will[0], will[1], will[2], int(will[3]))
+    return options
