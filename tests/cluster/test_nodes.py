@@ -80,6 +80,17 @@ async def test_server_information_names_the_node(tmp_path, nats, nodes):
         assert info[ServerInformation.VERSION].endswith("(node north-1)")
     finally:
         await on_node.close()
+    assert nodes[0].stop() == 0  # SIGTERM: leaves the cluster cleanly
+
+
+async def test_shutdown_on_one_node_stops_every_node(tmp_path, nats, nodes):
+    nodes += [Node("a", nats.url, tmp_path, "--allow-shutdown"), Node("b", nats.url, tmp_path)]
+    on_a = await client(nodes[0])
+    await on_a.shutdown()
+    await on_a.close()
+    assert nodes[1].process.wait(15) == 0
+    assert nodes[0].process.wait(15) == 0
+    assert "node a moved the cluster to stage shutdown" in nodes[1].log_text()
 
 
 async def test_the_simulation_continues_within_5_s_after_its_leader_is_killed(tmp_path, nats, nodes):
