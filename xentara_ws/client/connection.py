@@ -39,6 +39,14 @@ from ..protocol.identifiers import (
 from ..protocol.identifiers import (
     MetaData as MetaDataId,
 )
+from .sub_sessions import (
+    Health,
+    LastWill,
+    SubSessionDescription,
+    SubSessionSummary,
+    description_or_error,
+    options_map,
+)
 from .subscription import Subscription
 from .tls import build_ssl_context, check_fingerprint
 from .types import (
@@ -572,8 +580,21 @@ class XentaraClient:
         user: str | None = None,
         password: str | None = None,
         session_id: uuid.UUID | None = None,
+        permanent: bool | None = None,
+        keep_alive: int | None = None,
+        expiry: int | None = None,
+        description: str | None = None,
+        health: Health | None = None,
+        last_will: LastWill | None = None,
+        status: str | None = None,
     ) -> uuid.UUID:
-        """Log a person in on top of the connection: OAuth token, DER certificate or user/password."""
+        """Log a person in on top of the connection: OAuth token, DER certificate or user/password.
+
+        With `session_id` naming an existing sub-session of the same person, it is resumed (moved
+        here with its bound subscriptions). The keyword options are the xentara-ws extensions:
+        `permanent` (survives connections and restarts), `keep_alive` and `expiry` in seconds,
+        `description`, `health` thresholds, a `last_will`, `status`.
+        """
         given = [token is not None, certificate is not None, user is not None]
         if sum(given) != 1:
             raise ValueError("give exactly one of token, certificate or user (with password)")
@@ -586,6 +607,17 @@ class XentaraClient:
         params: dict[int, Any] = {0: authentication}
         if session_id is not None:
             params[1] = session_id
+        options = options_map(
+            permanent=permanent,
+            keep_alive=keep_alive,
+            expiry=expiry,
+            description=description,
+            health=health,
+            status=status,
+            **({"last_will": last_will} if last_will is not None else {}),
+        )
+        if options:
+            params[256] = options
         result: uuid.UUID = await self.request(Opcode.CREATE_SUB_SESSION, params)
         # Kept so that a reconnect logs in again under the same id.
         self._sub_sessions[result] = _SubSessionLogin(authentication)
@@ -594,6 +626,37 @@ class XentaraClient:
     async def close_sub_session(self, session_id: uuid.UUID) -> None:
         self._sub_sessions.pop(session_id, None)
         await self.request(Opcode.CLOSE_SUB_SESSION, {0: session_id})
+
+    async def ping(self, session_id: uuid.UUID | None = None) -> int | None:
+        """Without an id: is the server alive (None). With one: keep it alive; ms until it expires, or None."""
+        reply = await self.request(Opcode.PING, {0: session_id} if session_id is not None else None)
+        return None if session_id is None or reply is None else reply.get(0)
+
+    async def list_sub_sessions(
+        self, *, include_hidden: bool = False, owner: str | None = None, status: str | None = None
+    ) -> list[SubSessionSummary]:
+        params: dict[int, Any] = {0: include_hidden} if include_hidden else {}
+        if owner is not None:
+            params[1] = owner
+        if status is not None:
+            params[2] = status
+        reply = await self.request(Opcode.LIST_SUB_SESSIONS, params or None)
+        return [SubSessionSummary.from_wire(item) for item in reply or ()]
+
+    async def describe_sub_sessions(
+        self, session_ids: Iterable[uuid.UUID]
+    ) -> list[SubSessionDescription | XentaraError]:
+        reply = await self.request(Opcode.DESCRIBE_SUB_SESSIONS, {0: list(session_ids)})
+        return [description_or_error(item) for item in reply]
+
+    async def alter_sub_session(self, session_id: uuid.UUID, **options: Any) -> SubSessionDescription:
+        """Change options (keyword arguments as for create_sub_session; `last_will=None` removes it)."""
+        reply = await self.request(Opcode.ALTER_SUB_SESSION, {0: session_id, 1: options_map(**options)})
+        return SubSessionDescription.from_wire(reply)
+
+    async def delete_sub_session(self, session_id: uuid.UUID) -> None:
+        self._sub_sessions.pop(session_id, None)
+        await self.request(Opcode.DELETE_SUB_SESSION, {0: session_id})
 
     async def check_access(self, session_id: uuid.UUID) -> AccessRights:
         reply = await self.request(Opcode.CHECK_ACCESS, {0: session_id})

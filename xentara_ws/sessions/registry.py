@@ -401,6 +401,7 @@ class SubSessionRegistry:
             entry.lost = False
             entry.lapsed = False
             self._cancel_will(entry)
+            self._schedule(entry)  # its next keep-alive lapse counts again
 
     # -- attachment and bound subscriptions ----------------------------------------------------------
 
