@@ -158,3 +158,26 @@ async def test_no_two_nodes_can_claim_one_id_the_later_create_fails_and_takes_th
     assert refused.value.code == -32102 and "another node" in refused.value.message
     mirrored = registry.get(session_id)
     assert mirrored is not None and mirrored.owner == "user:other"
+
+
+async def test_after_nats_restarts_the_nodes_follow_each_others_sub_sessions_again(nats, nodes):
+    a, b = nodes
+    on_a, admin_b = await connect(a.port), await connect(b.port, ADMIN)
+    try:
+        nats.kill()
+        nats.start(nats.port)
+
+        created_ids: list[uuid.UUID] = []
+
+        async def create_on_a() -> bool:
+            reply = await create(on_a, OPERATOR, options=PERMANENT)
+            if reply[0] == 1:
+                created_ids.append(reply[2])
+            return reply[0] == 1
+
+        await eventually(create_on_a, timeout=20, interval=0.5)  # once a has reconnected
+        session_id = created_ids[0]
+        await eventually(lambda: _known(admin_b, session_id), timeout=10)
+    finally:
+        await on_a.close()
+        await admin_b.close()

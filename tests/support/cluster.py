@@ -167,7 +167,8 @@ class Node:
         return f"ws://127.0.0.1:{self.port}/api/ws"
 
     def log_text(self) -> str:
-        self.log.flush()
+        if not self.log.closed:
+            self.log.flush()
         return self.log_path.read_text()
 
     def kill(self) -> None:

@@ -376,6 +376,15 @@ class ClusterNode:
             self._applying = False
         logger.warning("NATS is back at %s: %d qualities restored; catching up", self.options.url, restored)
         self._spawn(self.catch_up())
+        if self.sub_sessions is not None:
+            self._spawn(self._rewatch_sub_sessions())
+
+    async def _rewatch_sub_sessions(self) -> None:
+        assert self.sub_sessions is not None
+        try:
+            await self.sub_sessions.rewatch()
+        except Exception as error:
+            logger.error("the sub-session registry could not be followed again after the outage: %s", error)
 
 
 async def _bucket(js: Any, bucket: str, **config: Any) -> Any:

@@ -162,6 +162,28 @@ class ClusterSubSessionStore:
         self.ready.set()
         return count
 
+    async def rewatch(self) -> None:
+        """After NATS came back: a new watch (the old one does not survive a server restart) that
+        first brings every entry changed meanwhile, then follows as before."""
+        if self._task is not None:
+            self._task.cancel()
+        old, self._watcher = self._watcher, None
+        if old is not None:
+            try:
+                await old.stop()
+            except Exception:
+                pass  # its subscription went with the old connection
+        self._watcher = await self.kv.watchall()
+        while True:
+            entry = await self._watcher.updates(timeout=REQUEST_TIMEOUT)
+            if entry is None:
+                break
+            try:
+                self.apply(entry)
+            except Exception:
+                logger.exception("a sub-session change from the cluster could not be applied")
+        self._task = asyncio.get_running_loop().create_task(self._follow(), name="xentara-ws sub-session watch")
+
     def _stage(self, entry: Any) -> None:
         session_id = _session_id(entry.key)
         if session_id is None:
