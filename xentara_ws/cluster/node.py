@@ -2,8 +2,9 @@
 
 What it wires together (each part in its own module): value changes out and in (`changes`), the
 catch-up at start and after an outage (`snapshot`), the simulation lease (`lease`, `gate`), stage
-commands (`stages`) and the quality marks while NATS is away (`outage`). Reads, subscriptions and
-update-rate coalescing stay local: every node holds the whole model and applies remote changes to it.
+commands (`stages`), the quality marks while NATS is away (`outage`) and the sub-session registry's
+storage (`sub_sessions`). Reads, subscriptions and update-rate coalescing stay local: every node
+holds the whole model and applies remote changes to it.
 """
 
 from __future__ import annotations
@@ -128,7 +129,6 @@ class ClusterNode:
             raise ClusterError(
                 f"NATS at {self.options.url} has no usable JetStream (start nats-server with -js): {error}"
             ) from None
-        self.js = js
         self.watch_model()
         await self.nc.subscribe(self.subjects.all_values, cb=self._on_value_message)
         await self.nc.subscribe(self.subjects.snapshot, cb=self._on_snapshot_request)
@@ -190,7 +190,7 @@ class ClusterNode:
             cause = self._last_error or error
             raise ClusterError(
                 f"cannot reach NATS at {self.options.url} within {self.options.connect_timeout:g} s: "
-                f"{cause or type(cause).__name__}"
+                f"{str(cause) or type(cause).__name__}"
             ) from None
         self.connected = True
 
