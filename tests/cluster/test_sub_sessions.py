@@ -8,7 +8,18 @@ from pathlib import Path
 
 import pytest
 from support.cluster import NatsServer, Node, eventually
-from support.sessions import ADMIN, OPERATOR, TEST_REGISTER, connect, create, created, describe, error, write_config
+from support.sessions import (
+    ADMIN,
+    OPERATOR,
+    TEST_REGISTER,
+    connect,
+    create,
+    created,
+    describe,
+    error,
+    read_register,
+    write_config,
+)
 
 PERMANENT = {0: True}
 
@@ -181,3 +192,22 @@ async def test_after_nats_restarts_the_nodes_follow_each_others_sub_sessions_aga
     finally:
         await on_a.close()
         await admin_b.close()
+
+
+async def test_the_last_will_of_a_sub_session_whose_node_was_killed_fires_on_another_node(nodes):
+    a, b = nodes
+    on_a, on_b = await connect(a.port), await connect(b.port)
+    try:
+        before = await read_register(on_b)
+        will = {0: TEST_REGISTER, 1: 11, 2: before + 77, 3: 0}
+        session_id = await created(on_a, OPERATOR, options={**PERMANENT, 5: will})
+        await eventually(lambda: _known(on_b, session_id), timeout=5)
+        a.kill()
+
+        async def will_written() -> bool:
+            return bool(await read_register(on_b) == before + 77)
+
+        await eventually(will_written, timeout=30, interval=0.25)
+        assert f"node a is gone: the last will of sub-session {session_id}" in b.log_text()
+    finally:
+        await on_b.close()

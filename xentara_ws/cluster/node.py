@@ -31,10 +31,12 @@ from . import snapshot
 from .changes import ChangeFormatError, ValueChange, apply, capture
 from .gate import LeaderOnlySimulation
 from .lease import DEFAULT_LEASE_SECONDS, LeaderLease
+from .liveness import Heartbeat
 from .outage import OutageMarks
 from .stages import StageSync
 from .sub_sessions import ClusterSubSessionStore
 from .subjects import DEFAULT_CLUSTER_NAME, Subjects, check_name
+from .wills import OrphanWills
 
 if TYPE_CHECKING:
     from ..server.app import XentaraServer
@@ -44,6 +46,8 @@ logger = logging.getLogger(__name__)
 MAX_OUTBOX = 100_000
 """Changes waiting to be handed to the NATS client; beyond that new ones are dropped (and counted)."""
 MAX_SNAPSHOT_PAGES = 10_000
+NODE_TIMEOUT_LEASES = 2
+"""A node silent for this many lease times counts as dead (its sub-sessions' last wills fire elsewhere)."""
 
 
 class ClusterError(Exception):
@@ -92,6 +96,8 @@ class ClusterNode:
         self.lease: LeaderLease | None = None
         self.stages: StageSync | None = None
         self.sub_sessions: ClusterSubSessionStore | None = None
+        self.heartbeat: Heartbeat | None = None
+        self.orphan_wills: OrphanWills | None = None
         self.order: dict[uuid.UUID, tuple[int, str]] = {}
         """Per element, (stamp, origin) of the change it holds: bounded by the model's size."""
         self.sources = [
@@ -165,6 +171,26 @@ class ClusterNode:
         loaded = await self.sub_sessions.start()
         if loaded:
             logger.info("%d permanent sub-session(s) in the cluster", loaded)
+        local_will = registry.on_will
+
+        def on_will(session_id: uuid.UUID, will: Any, principal: Any) -> object:
+            result = local_will(session_id, will, principal)
+            if self.sub_sessions is not None:  # no other node may fire it again when this one dies
+                self._spawn(self.sub_sessions.mark_detached(session_id))
+            return result
+
+        registry.on_will = on_will
+        try:
+            nodes_kv = await _bucket(
+                js, self.subjects.nodes_bucket, ttl=NODE_TIMEOUT_LEASES * self.options.lease_seconds
+            )
+        except Exception as error:
+            await self._abandon()
+            raise ClusterError(f"the node bucket cannot be opened: {error}") from None
+        self.heartbeat = Heartbeat(nodes_kv, self.name, NODE_TIMEOUT_LEASES * self.options.lease_seconds)
+        await self.heartbeat.start()
+        self.orphan_wills = OrphanWills(self.sub_sessions, registry, self.heartbeat, lambda: self.is_leader)
+        self.orphan_wills.start()
 
     async def _connect(self) -> None:
         async def on_error(error: Exception) -> None:
@@ -213,8 +239,13 @@ class ClusterNode:
             await self.lease.close()
         if self.stages is not None:
             await self.stages.flush()
+        if self.orphan_wills is not None:
+            self.orphan_wills.close()
         if self.sub_sessions is not None:
+            await self.sub_sessions.leave()
             self.sub_sessions.close()
+        if self.heartbeat is not None:
+            await self.heartbeat.close(leaving=True)
         await self._flush()
         try:
             await asyncio.wait_for(self.nc.flush(), 2.0)

@@ -16,10 +16,10 @@ bucket mirrors every other node's change into the local registry:
 
 Temporary sub-sessions stay on the node that created them (the registry persists only permanent
 ones): their lease ends where their connection was, so its expiry is decided once by construction.
-What bound subscriptions retained while detached lives in the memory of the node where the
-sub-session was last attached: a resume on that node catches up with those changes; a resume on
-another node (or after that node was killed) gets one event per element with the current values
-instead, as after a restart.
+A dead node's last wills: see `wills`. What bound subscriptions retained while detached lives in
+the memory of the node where the sub-session was last attached: a resume on that node catches up
+with those changes; a resume on another node (or after that node was killed) gets one event per
+element with the current values instead, as after a restart.
 """
 
 from __future__ import annotations
@@ -41,21 +41,40 @@ from ..sessions.will import LastWill
 
 logger = logging.getLogger(__name__)
 
-_RECORD, _WRITER, _ATTACHED = 0, 1, 2
+_RECORD, _WRITER, _ATTACHED, _PRINCIPAL = 0, 1, 2, 3
 _IN_PLACE = ("keep_alive_s", "expiry_s", "status", "description", "health", "last_will")
 _DELETES = ("DEL", "PURGE")
 REQUEST_TIMEOUT = 5.0
 
 
-def encode_value(record: Record, writer: str, attached: bool) -> bytes:
-    return codec.encode({_RECORD: record, _WRITER: writer, _ATTACHED: attached})
+PrincipalInfo = tuple[str, str, list[str]]
+"""(kind, name, roles) of who logged in last: lets another node fire the last will with those rights."""
 
 
-def decode_value(data: bytes) -> tuple[Record, str, bool]:
+def encode_value(record: Record, writer: str, attached: bool, principal: PrincipalInfo | None = None) -> bytes:
+    item: dict[int, Any] = {_RECORD: record, _WRITER: writer, _ATTACHED: attached}
+    if principal is not None:
+        item[_PRINCIPAL] = list(principal)
+    return codec.encode(item)
+
+
+def decode_value(data: bytes) -> tuple[Record, str, bool, PrincipalInfo | None]:
     item = codec.decode(data)
     if not isinstance(item, dict) or not isinstance(item.get(_RECORD), dict) or type(item.get(_WRITER)) is not str:
         raise ValueError("a stored sub-session must be {0: record, 1: writer, 2: attached}")
-    return item[_RECORD], item[_WRITER], bool(item.get(_ATTACHED))
+    info = item.get(_PRINCIPAL)
+    principal: PrincipalInfo | None = None
+    if isinstance(info, list) and len(info) == 3 and isinstance(info[2], list):
+        principal = (str(info[0]), str(info[1]), [str(role) for role in info[2]])
+    return item[_RECORD], item[_WRITER], bool(item.get(_ATTACHED)), principal
+
+
+def principal_info(principal: Any) -> PrincipalInfo | None:
+    """What is kept of a logged-in principal (the security module's Principal: kind, name, roles)."""
+    kind, name, roles = (getattr(principal, a, None) for a in ("kind", "name", "roles"))
+    if not isinstance(kind, str) or not isinstance(name, str) or roles is None:
+        return None
+    return (kind, name, sorted(str(role) for role in roles))
 
 
 class ClusterSubSessionStore:
@@ -70,6 +89,9 @@ class ClusterSubSessionStore:
         self.resolve = resolve
         self.revisions: dict[uuid.UUID, int] = {}
         """The KV revision of each entry as this node last wrote or saw it."""
+        self.attached_on: dict[uuid.UUID, str] = {}
+        """The node each attached entry was last attached to, as the bucket says."""
+        self.principals: dict[uuid.UUID, PrincipalInfo] = {}
         self._loading: list[Record] = []
         self._mirroring = False
         self._watcher: Any = None
@@ -89,7 +111,10 @@ class ClusterSubSessionStore:
         session_id = record["id"]
         entry = self.registry.get(session_id)
         attached = entry is not None and entry.attachment is not None
-        return self._write(session_id, entry, encode_value(record, self.node_name, attached))
+        principal = principal_info(entry.principal) if entry is not None else None
+        if principal is None:
+            principal = self.principals.get(session_id)
+        return self._write(session_id, entry, encode_value(record, self.node_name, attached, principal))
 
     def delete(self, session_id: uuid.UUID) -> Awaitable[None] | None:
         if self._mirroring:
@@ -112,6 +137,7 @@ class ClusterSubSessionStore:
                 self.revisions[session_id] = await asyncio.wait_for(
                     self.kv.update(key, value, last=revision), REQUEST_TIMEOUT
                 )
+            self._note(session_id, value)
         except KeyWrongLastSequenceError:
             await self._refresh(session_id, entry, created=revision is None)
             if revision is None:
@@ -145,7 +171,67 @@ class ClusterSubSessionStore:
             raise ProtocolError(
                 ErrorCode.INTERNAL_ERROR, "the cluster's sub-session registry is unreachable (NATS)"
             ) from None
+        self._drop(session_id)
+
+    def _drop(self, session_id: uuid.UUID) -> None:
         self.revisions.pop(session_id, None)
+        self.attached_on.pop(session_id, None)
+        self.principals.pop(session_id, None)
+
+    def _note(self, session_id: uuid.UUID, value: bytes) -> None:
+        """Remember where the bucket says an entry is attached, and who logged in last."""
+        try:
+            _, writer, attached, principal = decode_value(value)
+        except ValueError:
+            return
+        if attached:
+            self.attached_on[session_id] = writer
+        else:
+            self.attached_on.pop(session_id, None)
+        if principal is not None:
+            self.principals[session_id] = principal
+
+    async def claim(self, session_id: uuid.UUID, node: str) -> int | None:
+        """Mark an entry that `node` (now gone) held attached as detached; the revision written, or
+        None when another node claimed it first or it moved on (resumed, deleted)."""
+        key = str(session_id)
+        try:
+            current = await self.kv.get(key)
+            record, writer, attached, principal = decode_value(current.value)
+            if not attached or writer != node:
+                return None
+            value = encode_value(record, self.node_name, False, principal)
+            revision: int = await self.kv.update(key, value, last=current.revision)
+        except KeyWrongLastSequenceError:
+            return None
+        except Exception as error:
+            logger.debug("sub-session %s not claimed: %s", session_id, error)
+            return None
+        self.revisions[session_id] = revision
+        self._note(session_id, value)
+        return revision
+
+    async def mark_detached(self, session_id: uuid.UUID) -> None:
+        """The bucket says this node holds the entry attached, but it no longer does (its will fired
+        here, or this node leaves): say so, so that no other node fires its will again."""
+        entry = self.registry.get(session_id)
+        revision = self.revisions.get(session_id)
+        if self.attached_on.get(session_id) != self.node_name or entry is None or revision is None:
+            return
+        value = encode_value(entry.record(), self.node_name, False, self.principals.get(session_id))
+        try:
+            self.revisions[session_id] = await asyncio.wait_for(
+                self.kv.update(str(session_id), value, last=revision), REQUEST_TIMEOUT
+            )
+            self._note(session_id, value)
+        except Exception as error:
+            logger.debug("sub-session %s not marked detached: %s", session_id, error)
+
+    async def leave(self) -> None:
+        """This node stops cleanly: nothing stays attached to it in the bucket (no will fires for it)."""
+        mine = [session_id for session_id, node in self.attached_on.items() if node == self.node_name]
+        for session_id in mine:
+            await self.mark_detached(session_id)
 
     # -- the watch: every node's changes -----------------------------------------------------------
 
@@ -189,14 +275,15 @@ class ClusterSubSessionStore:
         if session_id is None:
             return
         if entry.operation in _DELETES or entry.value is None:
-            self.revisions.pop(session_id, None)
+            self._drop(session_id)
             return
         try:
-            record, _, _ = decode_value(entry.value)
+            record, _, _, _ = decode_value(entry.value)
         except ValueError as error:
             logger.error("stored sub-session %s cannot be read (%s); it is skipped", entry.key, error)
             return
         self.revisions[session_id] = entry.revision
+        self._note(session_id, entry.value)
         self._loading.append(record)
 
     def _load_staged(self) -> int:
@@ -221,7 +308,7 @@ class ClusterSubSessionStore:
         if session_id is None:
             return
         if entry.operation in _DELETES or entry.value is None:
-            self.revisions.pop(session_id, None)
+            self._drop(session_id)
             local = self.registry.get(session_id)
             if local is not None:
                 logger.info("sub-session %s was deleted on another node", session_id)
@@ -234,11 +321,12 @@ class ClusterSubSessionStore:
 
     def _mirror(self, session_id: uuid.UUID, value: bytes, revision: int) -> None:
         try:
-            record, writer, attached = decode_value(value)
+            record, writer, attached, _ = decode_value(value)
         except ValueError as error:
             logger.error("sub-session %s from the cluster cannot be read: %s", session_id, error)
             return
         self.revisions[session_id] = revision
+        self._note(session_id, value)
         local = self.registry.get(session_id)
         if local is not None and attached and writer != self.node_name:
             # Resumed on another node: it leaves this node's connection, and what this node retained

@@ -74,6 +74,11 @@ class Subjects:
         return f"xws_{self.cluster}_state"
 
     @property
+    def nodes_bucket(self) -> str:
+        """KV bucket of node heartbeats (its TTL is the time after which a silent node counts as dead)."""
+        return f"xws_{self.cluster}_nodes"
+
+    @property
     def sub_session_bucket(self) -> str:
         """KV bucket of the sub-session registry, one key per sub-session."""
         return f"xws_{self.cluster}_sub_sessions"
