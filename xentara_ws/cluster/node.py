@@ -242,7 +242,10 @@ class ClusterNode:
         if self.orphan_wills is not None:
             self.orphan_wills.close()
         if self.sub_sessions is not None:
-            await self.sub_sessions.leave()
+            try:  # bounded: with NATS away a clean stop must not hang on it
+                await asyncio.wait_for(self.sub_sessions.leave(), 5.0)
+            except TimeoutError:
+                logger.warning("could not tell the cluster which sub-sessions this node held")
             self.sub_sessions.close()
         if self.heartbeat is not None:
             await self.heartbeat.close(leaving=True)
