@@ -211,3 +211,38 @@ async def test_the_last_will_of_a_sub_session_whose_node_was_killed_fires_on_ano
         assert f"node a is gone: the last will of sub-session {session_id}" in b.log_text()
     finally:
         await on_b.close()
+
+
+async def test_two_changes_of_one_sub_session_in_quick_succession_are_both_written_in_order():
+    import asyncio
+
+    from support.cluster import MemoryKV
+
+    from xentara_ws.cluster.sub_sessions import ClusterSubSessionStore, decode_value
+    from xentara_ws.sessions.registry import SubSessionRegistry
+
+    class SlowKV(MemoryKV):
+        async def update(self, key: str, value: bytes, last: int) -> int:
+            await asyncio.sleep(0.01)  # a round trip to NATS: the next change is asked for meanwhile
+            return await super().update(key, value, last)
+
+    kv = SlowKV()
+    registry = SubSessionRegistry()
+    registry.store = ClusterSubSessionStore(kv, registry, "b", lambda _: None)
+    session_id = uuid.uuid4()
+    entry, durable = registry.create(
+        session_id,
+        owner="user:op",
+        creator="anonymous",
+        method=2,
+        principal=None,
+        attachment=None,
+        options={"permanent": True},
+    )
+    assert durable is not None
+    await durable
+    first, second = registry.alter(entry, {"description": "one"}), registry.alter(entry, {"description": "two"})
+    assert first is not None and second is not None
+    await asyncio.gather(first, second)
+    record, _, _, _ = decode_value((await kv.get(str(session_id))).value)
+    assert record["description"] == "two"

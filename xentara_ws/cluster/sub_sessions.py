@@ -94,8 +94,11 @@ class ClusterSubSessionStore:
         self.principals: dict[uuid.UUID, PrincipalInfo] = {}
         self._loading: list[Record] = []
         self._mirroring = False
+        self.leaving = False
         self._watcher: Any = None
         self._task: asyncio.Task[None] | None = None
+        self._tails: dict[uuid.UUID, asyncio.Future[None]] = {}
+        """Per entry, the last of this node's writes in flight: the next one waits for it (it needs its revision)."""
         self.ready = asyncio.Event()
 
     # -- SubSessionStore ---------------------------------------------------------------------------
@@ -127,7 +130,33 @@ class ClusterSubSessionStore:
 
     # -- writing ---------------------------------------------------------------------------------
 
+    async def _in_turn(self, session_id: uuid.UUID) -> asyncio.Future[None]:
+        """Wait until this node's earlier writes of the entry are done; returns the future to finish."""
+        previous = self._tails.get(session_id)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[session_id] = mine
+        if previous is not None:
+            try:
+                await asyncio.shield(previous)  # a cancelled waiter must not cancel the write before it
+            except BaseException:
+                self._turn_done(session_id, mine)
+                raise
+        return mine
+
+    def _turn_done(self, session_id: uuid.UUID, mine: asyncio.Future[None]) -> None:
+        if not mine.done():
+            mine.set_result(None)
+        if self._tails.get(session_id) is mine:
+            del self._tails[session_id]
+
     async def _write(self, session_id: uuid.UUID, entry: SubSessionEntry | None, value: bytes) -> None:
+        mine = await self._in_turn(session_id)
+        try:
+            await self._write_now(session_id, entry, value)
+        finally:
+            self._turn_done(session_id, mine)
+
+    async def _write_now(self, session_id: uuid.UUID, entry: SubSessionEntry | None, value: bytes) -> None:
         key = str(session_id)
         revision = self.revisions.get(session_id)
         try:
@@ -164,6 +193,7 @@ class ClusterSubSessionStore:
         self._mirror(session_id, current.value, current.revision)
 
     async def _remove(self, session_id: uuid.UUID) -> None:
+        mine = await self._in_turn(session_id)
         try:
             await asyncio.wait_for(self.kv.delete(str(session_id)), REQUEST_TIMEOUT)
         except Exception as error:
@@ -171,6 +201,8 @@ class ClusterSubSessionStore:
             raise ProtocolError(
                 ErrorCode.INTERNAL_ERROR, "the cluster's sub-session registry is unreachable (NATS)"
             ) from None
+        finally:
+            self._turn_done(session_id, mine)
         self._drop(session_id)
 
     def _drop(self, session_id: uuid.UUID) -> None:
@@ -214,21 +246,27 @@ class ClusterSubSessionStore:
     async def mark_detached(self, session_id: uuid.UUID) -> None:
         """The bucket says this node holds the entry attached, but it no longer does (its will fired
         here, or this node leaves): say so, so that no other node fires its will again."""
-        entry = self.registry.get(session_id)
-        revision = self.revisions.get(session_id)
-        if self.attached_on.get(session_id) != self.node_name or entry is None or revision is None:
-            return
-        value = encode_value(entry.record(), self.node_name, False, self.principals.get(session_id))
+        mine = await self._in_turn(session_id)
         try:
+            entry = self.registry.get(session_id)
+            revision = self.revisions.get(session_id)
+            if self.attached_on.get(session_id) != self.node_name or entry is None or revision is None:
+                return
+            if entry.attachment is not None and not self.leaving:
+                return  # resumed here meanwhile
+            value = encode_value(entry.record(), self.node_name, False, self.principals.get(session_id))
             self.revisions[session_id] = await asyncio.wait_for(
                 self.kv.update(str(session_id), value, last=revision), REQUEST_TIMEOUT
             )
             self._note(session_id, value)
         except Exception as error:
             logger.debug("sub-session %s not marked detached: %s", session_id, error)
+        finally:
+            self._turn_done(session_id, mine)
 
     async def leave(self) -> None:
         """This node stops cleanly: nothing stays attached to it in the bucket (no will fires for it)."""
+        self.leaving = True
         mine = [session_id for session_id, node in self.attached_on.items() if node == self.node_name]
         for session_id in mine:
             await self.mark_detached(session_id)
