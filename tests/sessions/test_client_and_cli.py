@@ -92,3 +92,22 @@ async def test_banning_needs_sessions_admin(server, capsys):
     code, _ = await _cli(server, "sessions", "ban", str(session_id), who=OPERATOR)
     assert code == 1 and "sessions.admin" in capsys.readouterr().err
     await client.close()
+
+
+async def test_the_readme_example_catches_up_on_another_connection(server):
+    """The README's worked example: a permanent sub-session, a dropped connection, a resume elsewhere."""
+    url = _url(server)
+    async with XentaraClient(url, user=ADMIN[0], password=ADMIN[1]) as station:
+        hmi = await station.create_sub_session(
+            user=OPERATOR[0], password=OPERATOR[1], permanent=True, description="HMI line 3"
+        )
+        levels = await station.subscribe([TEST_REGISTER], ["value"], sub_session=hmi, retain=100)
+        await levels.next(5)  # the initial event
+    # The station is gone; the values change meanwhile.
+    async with XentaraClient(url, user=ADMIN[0], password=ADMIN[1]) as writer:
+        for value in (1, 2, 3):
+            await writer.write(TEST_REGISTER, value)
+    async with XentaraClient(url, user=ADMIN[0], password=ADMIN[1]) as station:
+        missed = station.bound_subscription(levels.id)
+        await station.create_sub_session(user=OPERATOR[0], password=OPERATOR[1], session_id=hmi)
+        assert [(await missed.next(5)).values.value for _ in range(3)] == [1, 2, 3]

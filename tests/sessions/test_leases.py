@@ -191,3 +191,47 @@ async def test_a_leased_sub_session_through_the_socket(server, clock):
     assert (await describe(client, session_id)).value[0] == -32111
     assert error(await client.request(256, {0: session_id}))[0] == -32111
     await client.close()
+
+
+def test_a_front_end_without_connections_attaches_per_request_and_finds_by_secondary_key():
+    """What a JSON session does: found by its token's hash, attached while a request runs."""
+    clock = FakeClock()
+    wills: list = []
+    registry = registry_at(clock, wills)
+    entry, _ = registry.create(
+        uuid.uuid4(),
+        owner="user:operator",
+        creator="user:operator",
+        method=2,
+        principal="operator",
+        attachment=None,
+        options={"expiry_s": 60, "last_will": LastWill(uuid.uuid4(), 11, 0, 0)},
+        kind="json",
+        secondary_key=b"token hash",
+    )
+    assert registry.find(b"token hash") is entry
+    request = Session()
+    registry.attach(entry, request)
+    assert entry.connected and request.sub_sessions == {entry.id: entry}
+    registry.detach(entry, lost=False, lease=True)  # the request is over: the lease runs, no loss
+    clock.advance(59.9)
+    registry.tick()
+    assert registry.find(b"token hash") is entry and wills == []
+    clock.advance(0.1)
+    registry.tick()
+    assert registry.find(b"token hash") is None and registry.get(entry.id) is None and wills == []
+
+
+def test_after_an_orderly_close_a_keep_alive_lapse_is_no_loss():
+    clock = FakeClock()
+    wills: list = []
+    registry = registry_at(clock, wills)
+    entry = new(registry, Session(), permanent=True, keep_alive_s=10, last_will=LastWill(uuid.uuid4(), 11, 0, 0))
+    registry.close_session(entry)
+    clock.advance(1000)
+    registry.tick()
+    assert wills == [] and registry.get(entry.id) is entry
+    registry.resume(entry, Session(), "operator")
+    clock.advance(15)
+    registry.tick()
+    assert len(wills) == 1  # attached again, its lapse is a loss again

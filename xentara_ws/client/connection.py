@@ -391,7 +391,9 @@ class XentaraClient:
             if not matches:
                 return
             subscription = matches[0]
-        subscription._deliver(element, decode_values(content.get(2)))
+        drops = content.get(256)
+        dropped = drops.get(0, 0) if isinstance(drops, Mapping) else 0
+        subscription._deliver(element, decode_values(content.get(2)), dropped)
 
     def _on_disconnect(self, ws: ClientConnection) -> None:
         if ws is not self._ws:
@@ -431,7 +433,7 @@ class XentaraClient:
             self._call_now(Opcode.CREATE_SUB_SESSION, {0: login.authentication, 1: session_id})
             for session_id, login in self._sub_sessions.items()
         ]
-        restores += [self._call_now(Opcode.SUBSCRIBE, s._params()) for s in self._subscriptions.values()]
+        restores += [self._call_now(Opcode.SUBSCRIBE, s._params()) for s in self._subscriptions.values() if s.entries]
         results = await asyncio.gather(*restores, return_exceptions=True)
         for result in results:
             if isinstance(result, XentaraError):
@@ -515,12 +517,16 @@ class XentaraClient:
         min_update_rate: int | None = None,
         subscription_id: uuid.UUID | None = None,
         queue_size: int = 10_000,
+        sub_session: uuid.UUID | None = None,
+        retain: int = 1,
     ) -> Subscription:
         """Subscribe to elements (a list with common attributes, or a map element -> attributes).
 
         max_update_rate: shortest interval between events for one element (ms);
         min_update_rate: heartbeat interval (ms). The returned Subscription is an async iterator
         of Change objects; the first one per element carries the current values.
+        sub_session binds it to that sub-session (xentara-ws): while the sub-session is detached the
+        server keeps the last `retain` changes per element and sends them after a resume.
         """
         if isinstance(items, Mapping):
             pairs = list(items.items())
@@ -531,6 +537,8 @@ class XentaraClient:
         entries = [(u, [_wire_attribute(a) for a in attrs]) for u, (_, attrs) in zip(resolved, pairs, strict=False)]
         desired = subscription_id if subscription_id is not None else uuid.uuid4()
         subscription = Subscription(self, desired, entries, max_update_rate, min_update_rate, queue_size)
+        subscription.sub_session = sub_session
+        subscription.retain = retain
         # Registered before the request so the initial events (sent right after the reply) are kept.
         self._subscriptions[desired] = subscription
         try:
@@ -542,6 +550,16 @@ class XentaraClient:
             self._subscriptions.pop(desired, None)
             subscription.id = reply
             self._subscriptions[reply] = subscription
+        return subscription
+
+    def bound_subscription(self, subscription_id: uuid.UUID, queue_size: int = 10_000) -> Subscription:
+        """Receive the events of a bound subscription made on another connection.
+
+        Call it before resuming the sub-session (create_sub_session with its id): the changes the
+        server kept while it was detached arrive right after the resume.
+        """
+        subscription = Subscription(self, subscription_id, [], None, None, queue_size)
+        self._subscriptions[subscription_id] = subscription
         return subscription
 
     async def unsubscribe(self, subscription: Subscription | uuid.UUID) -> None:
