@@ -1,0 +1,118 @@
+"""Helpers for the jsonAction tests: a JsonApi without sockets, and requests as the edge would hand them over."""
+
+from __future__ import annotations
+
+import base64
+import inspect
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from xentara_ws.demo import DEMO_DIR
+from xentara_ws.edge.http import HttpRequest, HttpResponse
+from xentara_ws.jsonapi.http import JsonHttpHandler
+from xentara_ws.jsonapi.service import JsonApi
+from xentara_ws.model import load_model
+from xentara_ws.model.tree import Model
+from xentara_ws.security import AccessControl, Authenticator, load_configuration
+from xentara_ws.server import commands  # noqa: F401  (registers the command handlers)
+from xentara_ws.server.state import ServerState
+
+
+class FakeClock:
+    """Wall-clock seconds that only move when a test says so."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def open_api(model: Model, clock: FakeClock | None = None) -> JsonApi:
+    """A JsonApi on a server without a security configuration."""
+    return JsonApi(ServerState(model=model), clock=clock or FakeClock())
+
+
+def demo_api(clock: FakeClock | None = None) -> JsonApi:
+    """A JsonApi on the built-in demo (users demo/demo = Administrator, operator/operator = Operator)."""
+    config = load_configuration(DEMO_DIR, None)
+    state = ServerState(
+        model=load_model(DEMO_DIR / "model.json"),
+        access=AccessControl(config),
+        sub_session_authenticator=Authenticator(config),
+    )
+    return JsonApi(state, clock=clock or FakeClock())
+
+
+def http_request(
+    body: bytes | str | Any, *, method: str = "POST", headers: tuple[tuple[str, str], ...] = ()
+) -> HttpRequest:
+    if not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+    if isinstance(body, str):
+        body = body.encode()
+    return HttpRequest(
+        method=method,
+        target="/api",
+        path="/api",
+        query="",
+        headers=headers,
+        body=body,
+        peer="127.0.0.1:40000",
+        peer_host="127.0.0.1",
+        secure=False,
+    )
+
+
+def basic(user: str, password: str) -> tuple[str, str]:
+    return ("authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+
+
+async def respond(handler: JsonHttpHandler, request: HttpRequest) -> HttpResponse:
+    response = handler(request)
+    if inspect.isawaitable(response):
+        response = await response
+    return response
+
+
+async def post(api: JsonApi, body: Any, **kwargs: Any) -> dict[str, Any]:
+    """POST a request through the /api handler; the reply object (asserting HTTP 200)."""
+    response = await respond(JsonHttpHandler(api, 1 << 20), http_request(body, **kwargs))
+    assert response.status == 200, response.body
+    reply: dict[str, Any] = json.loads(response.body)
+    return reply
+
+
+async def session(api: JsonApi, user: str = "demo", password: str = "demo", **params: Any) -> str:
+    reply = await post(
+        api,
+        {"api": "admin", "action": "createSession", "params": {"username": user, "password": password, **params}},
+    )
+    assert reply["errorCode"] == 0, reply
+    token: str = reply["authToken"]
+    return token
+
+
+@dataclass
+class RecordingChannel:
+    """A WebSocketChannel that keeps what is sent."""
+
+    peer: str = "127.0.0.1:40001"
+    texts: list[str] = field(default_factory=list)
+    closed: tuple[int, str] | None = None
+
+    def send_text(self, text: str) -> None:
+        self.texts.append(text)
+
+    def send_binary(self, data: bytes) -> None:
+        raise AssertionError("the JSON WebSocket never sends binary frames")
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        self.closed = (code, reason)
+
+    def messages(self) -> list[dict[str, Any]]:
+        return [json.loads(text) for text in self.texts]

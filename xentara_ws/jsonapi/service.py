@@ -1,0 +1,321 @@
+"""JsonApi: one jsonAction request in, one reply out, whatever the transport (extensions §8).
+
+It finds the action, authenticates the request (authToken, or over HTTP an Authorization
+header), runs the action and builds the reply. Events of JSON sessions are collected from the
+CBOR event scheduler as soon as they are due and go to the attached WebSocket or the session's
+queue for getEvents.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import inspect
+import logging
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..protocol.errors import ErrorCode, ProtocolError
+from ..server.registry import HANDLERS, Handler
+from ..server.session import Session, SubSession
+from ..server.state import ServerState
+from ..server.subscriptions import EventScheduler
+from .actions import MAX_WAITING_POLLS, XENTARA_ACTIONS
+from .admin import ADMIN_ACTIONS, ADMIN_ENTITLEMENT, SESSIONLESS
+from .context import Action, ActionContext, Params
+from .envelope import ActionError, build_reply, parse_request, session_not_found
+from .events import events_from_message
+from .sessions import EventSink, JsonSession, JsonSessions, SessionLimitReached, identity
+
+logger = logging.getLogger(__name__)
+
+CONNECT_ENTITLEMENT = "websocket.connect"
+_NS = 1_000_000_000
+_ACTION_TABLES: dict[str | None, tuple[dict[str, tuple[Action, frozenset[str]]], ...]] = {
+    None: (XENTARA_ACTIONS, ADMIN_ACTIONS),
+    "xentara": (XENTARA_ACTIONS,),
+    "admin": (ADMIN_ACTIONS,),
+}
+
+
+class EventPump:
+    """Moves a session's due events out of its CBOR scheduler, now or at the scheduler's next deadline."""
+
+    def __init__(self, api: JsonApi, session: JsonSession, loop: asyncio.AbstractEventLoop) -> None:
+        self.api = api
+        self.session = session
+        self.loop = loop
+        self.scheduled = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    def wake(self) -> None:
+        if not self.scheduled:
+            self.scheduled = True
+            self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        self.scheduled = False
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        events = self.session.connection.events
+        if events is None or self.session.connection.closed:
+            return
+        state = self.api.state
+        for message in events.collect(state.monotonic()):
+            for event in events_from_message(state.model, message):
+                self.api.deliver(self.session, event)
+        deadline = events.next_deadline()
+        if deadline is not None:
+            delay = max(0.0, (deadline - state.monotonic()) / _NS)
+            self.timer = self.loop.call_later(delay, self.flush)
+
+    def close(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+class JsonApi:
+    """The jsonAction service of one server."""
+
+    def __init__(
+        self,
+        state: ServerState,
+        handlers: Mapping[int, Handler] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.state = state
+        self.handlers = dict(HANDLERS if handlers is None else handlers)
+        self.sessions = JsonSessions(clock, on_removed=self._removed)
+        self._pumps: dict[uuid.UUID, EventPump] = {}
+        self._waiters: dict[uuid.UUID, set[asyncio.Future[None]]] = {}
+
+    # -- one request --------------------------------------------------------------------------
+
+    async def handle(
+        self,
+        data: bytes | str | Any,
+        *,
+        transport: str,
+        peer: str,
+        authorization: str | None = None,
+        sink: EventSink | None = None,
+    ) -> dict[str, Any]:
+        """The reply object for one request (never raises)."""
+        request, error = parse_request(data)
+        if error is not None:
+            return build_reply(request, error=error)
+        ctx = ActionContext(self, request, transport, peer, sink=sink)
+        try:
+            action, allowed = self._find(request.api, request.action, request.raw.get("action"))
+            params = Params(request.params, allowed)
+            await self._authenticate(ctx, authorization)
+        except ActionError as failure:
+            return build_reply(request, error=failure)
+        session = ctx.session
+        if session is not None:
+            self.sessions.begin_request(session)
+            if sink is not None and session.sink is not sink:
+                self.attach(session, sink, peer)  # §9.15: the latest WebSocket that used the token
+        try:
+            result = await action(ctx, params)
+        except ActionError as failure:
+            return build_reply(request, error=failure, warnings=ctx.warnings)
+        except ProtocolError as failure:
+            return build_reply(request, error=ActionError.from_protocol(failure), warnings=ctx.warnings)
+        except Exception:
+            logger.exception("internal error in jsonAction %r", request.action)
+            return build_reply(
+                request,
+                error=ActionError(int(ErrorCode.INTERNAL_ERROR), "internal server error"),
+                warnings=ctx.warnings,
+            )
+        finally:
+            if session is not None:
+                self.sessions.end_request(session)
+        return build_reply(request, result, warnings=ctx.warnings, auth_token=ctx.reply_token)
+
+    @staticmethod
+    def _find(api: str | None, action: str, spelled: Any) -> tuple[Action, frozenset[str]]:
+        for table in _ACTION_TABLES[api]:
+            found = table.get(action)
+            if found is not None:
+                return found
+        where = f" in api {api!r}" if api is not None else ""
+        raise ActionError(int(ErrorCode.COMMAND_NOT_FOUND), f"unknown action {spelled!r}{where}")
+
+    async def _authenticate(self, ctx: ActionContext, authorization: str | None) -> None:
+        request = ctx.request
+        if request.action == "createsession":
+            return  # it authenticates with its params
+        token = request.auth_token
+        if token is not None:
+            session = self.sessions.find(token)
+            if session is not None:
+                if session.status == "banned":
+                    raise ActionError(int(ErrorCode.ACCESS_DENIED), "this session is banned")
+                ctx.session = session
+                ctx.connection = session.connection
+            elif request.action not in SESSIONLESS:
+                raise session_not_found()
+            elif request.action == "pingsession":
+                raise session_not_found()
+            return
+        if ctx.transport == "http" and authorization and request.action not in SESSIONLESS:
+            # §8.1: the header authenticates this one request; no session is created.
+            principal = await self.login_http(authorization, ctx.peer)
+            connection = Session(principal=principal, peer=ctx.peer, hello_done=True, protocol_version=1)
+            own = uuid.uuid4()
+            connection.sub_sessions[own] = SubSession(own, principal)
+            ctx.connection = connection
+            return
+        if request.action not in SESSIONLESS:
+            raise session_not_found()
+
+    # -- authentication -------------------------------------------------------------------------
+
+    async def login_password(self, user: str, password: str, peer: str) -> Any:
+        authenticator = self.state.sub_session_authenticator
+        if authenticator is None:
+            return self.login_anonymous()
+        return await self._login(authenticator.authenticate_password, (user, password), peer)
+
+    async def login_token(self, token: str, peer: str) -> Any:
+        authenticator = self.state.sub_session_authenticator
+        if authenticator is None:
+            return self.login_anonymous()
+        return await self._login(authenticator.authenticate_token, (token,), peer)
+
+    def login_anonymous(self) -> Any:
+        """Without a security configuration every client is anonymous and may do everything (as on CBOR)."""
+        return None
+
+    async def login_http(self, authorization: str, peer: str) -> Any:
+        scheme, _, credentials = authorization.strip().partition(" ")
+        credentials = credentials.strip()
+        if scheme.lower() == "basic":
+            try:
+                user, sep, password = base64.b64decode(credentials, validate=True).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                sep = ""
+            if not sep:
+                raise ActionError(
+                    int(ErrorCode.ACCESS_DENIED), "the Authorization header holds malformed Basic credentials"
+                )
+            return await self.login_password(user, password, peer)
+        if scheme.lower() == "bearer" and credentials:
+            return await self.login_token(credentials, peer)
+        raise ActionError(int(ErrorCode.ACCESS_DENIED), "the Authorization header must be Basic or Bearer credentials")
+
+    async def _login(self, method: Callable[..., Any], args: tuple[Any, ...], peer: str) -> Any:
+        # Authenticators take the peer (CONTRACTS §3) or not yet; password hashing is slow, so a
+        # synchronous one runs in a worker thread, never on the event loop.
+        try:
+            parameters = inspect.signature(method).parameters
+            full = (*args, peer) if len(parameters) > len(args) else args
+            if inspect.iscoroutinefunction(method):
+                principal = await method(*full)
+            else:
+                principal = await asyncio.to_thread(method, *full)
+                if inspect.isawaitable(principal):
+                    principal = await principal
+        except ProtocolError as error:
+            raise ActionError.from_protocol(error) from None
+        except Exception as error:  # AuthenticationFailed and friends: the reason is logged, not told
+            logger.info("JSON login refused for %s: %s", peer, error)
+            raise ActionError(int(ErrorCode.ACCESS_DENIED), "authentication failed") from None
+        if not self.state.access.allowed(principal, CONNECT_ENTITLEMENT, None):
+            raise ActionError(int(ErrorCode.ACCESS_DENIED), f"the {CONNECT_ENTITLEMENT!r} entitlement is not granted")
+        return principal
+
+    def is_admin(self, ctx: ActionContext) -> bool:
+        principal = ctx.connection.principal if ctx.connection is not None else None
+        return bool(self.state.access.allowed(principal, ADMIN_ENTITLEMENT, None))
+
+    def caller_identity(self, ctx: ActionContext) -> str:
+        return identity(ctx.connection.principal if ctx.connection is not None else None)
+
+    # -- sessions -------------------------------------------------------------------------------
+
+    def new_session(self, principal: Any, method: str, username: str, ctx: ActionContext) -> tuple[str, JsonSession]:
+        try:
+            token, session = self.sessions.create(principal, method, username, ctx.peer)
+        except SessionLimitReached as error:
+            raise ActionError(int(ErrorCode.INVALID_REQUEST), str(error)) from None
+        pump = EventPump(self, session, asyncio.get_running_loop())
+        self._pumps[session.id] = pump
+        session.connection.events = EventScheduler(self.state.monotonic, self.state.access, principal, pump.wake)
+        session.events.on_put = lambda: self._notify(session.id)
+        return token, session
+
+    def changed(self, session: JsonSession) -> None:
+        """A session's settings changed (the registry stores permanent ones)."""
+
+    def attach(self, session: JsonSession, sink: EventSink, peer: str) -> None:
+        """Events go to this WebSocket from now on; what was queued goes there first."""
+        self.sessions.attach(session, sink, peer)
+        taken, dropped = session.events.take(len(session.events) or 1)
+        for index, event in enumerate(taken):
+            sink.push_event({**event, "dropped": dropped} if index == 0 and dropped else event)
+        session.events_sent += len(taken)
+
+    def detach(self, sink: EventSink) -> None:
+        """A WebSocket closed: its sessions go back to queueing (or end, with sessionExpiryInterval 0)."""
+        for session in list(self.sessions):
+            if session.sink is sink:
+                self.sessions.detach(session, sink)
+
+    def deliver(self, session: JsonSession, event: dict[str, Any]) -> None:
+        sink = session.sink
+        if sink is not None:
+            sink.push_event(event)
+            session.events_sent += 1
+            return
+        before = session.events.dropped
+        session.events.put(event)
+        lost = session.events.dropped - before
+        if lost:
+            session.dropped.add(self.sessions.clock(), lost)
+
+    async def wait_for_events(self, session: JsonSession, subscription_id: str | None, timeout: float) -> None:
+        """Until the session has an event (of that subscription) or `timeout` seconds passed."""
+        waiters = self._waiters.setdefault(session.id, set())
+        if len(waiters) >= MAX_WAITING_POLLS:
+            raise ActionError(
+                int(ErrorCode.INVALID_REQUEST),
+                f"too many getEvents calls waiting for this session (limit {MAX_WAITING_POLLS})",
+            )
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not session.events.has_events(subscription_id) and not session.connection.closed:
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                return
+            future: asyncio.Future[None] = loop.create_future()
+            waiters.add(future)
+            try:
+                await asyncio.wait_for(future, remaining)
+            except TimeoutError:
+                return
+            finally:
+                waiters.discard(future)
+
+    def _notify(self, session_id: uuid.UUID) -> None:
+        for future in self._waiters.get(session_id, ()):
+            if not future.done():
+                future.set_result(None)
+
+    def _removed(self, session: JsonSession) -> None:
+        pump = self._pumps.pop(session.id, None)
+        if pump is not None:
+            pump.close()
+        self._notify(session.id)
+        self._waiters.pop(session.id, None)
+
+    def sweep(self) -> None:
+        """Remove expired sessions (their subscriptions end); the server calls this every second."""
+        self.sessions.sweep()
