@@ -14,6 +14,7 @@ import calendar
 import math
 import re
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -100,12 +101,12 @@ def to_json(value: Any) -> Any:
     if isinstance(value, CBORTag):
         if value.tag == TAG_ALTERNATIVE_0:
             return to_json(value.value)
-        if value.tag == TAG_ALTERNATIVE_1 and isinstance(value.value, dict):
+        if value.tag == TAG_ALTERNATIVE_1 and isinstance(value.value, Mapping):
             return error_json(value.value.get(0), value.value.get(1))
         return to_json(value.value)
     if isinstance(value, (list, tuple)):
         return [to_json(item) for item in value]
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(to_json(key)): to_json(item) for key, item in value.items()}
     return str(value)
 
