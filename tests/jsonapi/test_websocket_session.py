@@ -101,6 +101,7 @@ async def test_the_latest_websocket_that_used_the_token_gets_the_events(api, mod
     assert len(first_channel.messages()) == 2
     described = await post(api, {"api": "admin", "action": "describeSessions", "authToken": token})
     assert described["result"]["sessions"][0]["connected"] is True
+    assert described["result"]["sessions"][0]["peer"] == "127.0.0.1:40000"  # host:port of the WebSocket
     second.on_close()
     model.lookup("Group 1.Counter").publish(2)
     await asyncio.sleep(0)

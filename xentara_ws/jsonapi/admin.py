@@ -181,7 +181,7 @@ async def create_session(ctx: ActionContext, p: Params) -> dict[str, Any]:
         raise
     ctx.reply_token = session_token
     if ctx.sink is not None:
-        api.attach(session, ctx.sink, ctx.peer)
+        api.attach(session, ctx.sink, ctx.peer_address)
     return {
         "authToken": session_token,
         "sessionId": str(session.id),

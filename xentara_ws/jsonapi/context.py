@@ -35,6 +35,8 @@ class ActionContext:
     warnings: list[ReplyWarning] = field(default_factory=list)
     reply_token: str | None = None
     """An authToken the reply carries instead of the request's (createSession)."""
+    peer_address: str = ""
+    """host:port of the client."""
 
     def require_session(self) -> JsonSession:
         if self.session is None:

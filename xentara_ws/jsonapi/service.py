@@ -104,12 +104,17 @@ class JsonApi:
         peer: str,
         authorization: str | None = None,
         sink: EventSink | None = None,
+        peer_address: str | None = None,
     ) -> dict[str, Any]:
-        """The reply object for one request (never raises)."""
+        """The reply object for one request (never raises).
+
+        `peer` is the client's host (failed-login accounting), `peer_address` its host:port (shown
+        as a session's peer while its WebSocket is attached).
+        """
         request, error = parse_request(data)
         if error is not None:
             return build_reply(request, error=error)
-        ctx = ActionContext(self, request, transport, peer, sink=sink)
+        ctx = ActionContext(self, request, transport, peer, sink=sink, peer_address=peer_address or peer)
         try:
             action, allowed = self._find(request.api, request.action, request.raw.get("action"))
             params = Params(request.params, allowed)
@@ -120,7 +125,7 @@ class JsonApi:
         if session is not None:
             self.sessions.begin_request(session)
             if sink is not None and session.sink is not sink:
-                self.attach(session, sink, peer)  # §9.15: the latest WebSocket that used the token
+                self.attach(session, sink, ctx.peer_address)  # §9.15: the latest WebSocket that used the token
         try:
             result = await action(ctx, params)
         except ActionError as failure:

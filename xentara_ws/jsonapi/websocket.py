@@ -22,10 +22,11 @@ _BINARY = "binary frames are not supported on /api: send each JSON request in a 
 class JsonWebSocketSession:
     """One /api WebSocket connection (a WebSocketSession of CONTRACTS §1)."""
 
-    def __init__(self, api: JsonApi, channel: WebSocketChannel, peer_host: str) -> None:
+    def __init__(self, api: JsonApi, channel: WebSocketChannel, peer_host: str, peer_address: str) -> None:
         self.api = api
         self.channel = channel
         self.peer_host = peer_host
+        self.peer_address = peer_address
         self.running = 0
         self.held: list[str] = []
         self.held_dropped = 0
@@ -39,7 +40,9 @@ class JsonWebSocketSession:
     async def _answer(self, data: str) -> str | None:
         self.running += 1
         try:
-            reply = await self.api.handle(data, transport="websocket", peer=self.peer_host, sink=self)
+            reply = await self.api.handle(
+                data, transport="websocket", peer=self.peer_host, sink=self, peer_address=self.peer_address
+            )
         finally:
             self.running -= 1
         if self.closed:
@@ -78,4 +81,4 @@ class JsonWebSocketApp:
         self.api = api
 
     def __call__(self, request: HttpRequest, channel: WebSocketChannel) -> JsonWebSocketSession:
-        return JsonWebSocketSession(self.api, channel, request.peer_host)
+        return JsonWebSocketSession(self.api, channel, request.peer_host, request.peer)
