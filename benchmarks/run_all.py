@@ -127,6 +127,35 @@ def bench_fanout(runs: int, duration: float) -> list[dict[str, Any]]:
     return rows
 
 
+def bench_jsonapi(runs: int, duration: float) -> dict[str, dict[str, float]]:
+    """JSON reads (jsonAction) over HTTP keep-alive and the /api WebSocket, 1 connection each."""
+    results = []
+    for _ in range(runs):
+        with ServerProcess("ours") as server:
+            command = [PYTHON, str(HERE / "jsonapi.py"), "--port", str(server.port), "--duration", str(duration)]
+            done = subprocess.run(pinned(1, command), capture_output=True, text=True, timeout=300)
+            if done.returncode != 0:
+                raise RuntimeError(f"jsonapi benchmark failed: {done.stderr[-2000:]}")
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    figures = {transport: median_of([r[transport] for r in results]) for transport in ("http", "websocket")}
+    for transport, row in figures.items():
+        print(f"  JSON {transport:9} {row['requests_per_s']:>10,.0f} req/s", flush=True)
+    return figures
+
+
+def render_jsonapi(figures: dict[str, dict[str, float]]) -> str:
+    lines = [
+        "## JSON API (jsonAction reads of 3 attributes, 1 connection, closed loop)",
+        "",
+        "| transport | requests/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for transport, label in (("http", "POST /api, HTTP keep-alive"), ("websocket", "/api WebSocket (text frames)")):
+        row = figures[transport]
+        lines.append(f"| {label} | {row['requests_per_s']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def fanout_python_cost() -> float:
     """Microseconds of the server's own work per delivery, without sockets (fanout_breakdown.py)."""
     result = subprocess.run(
@@ -273,7 +302,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int)
     parser.add_argument("--duration", type=float)
     parser.add_argument("--output", default=str(HERE / "results.md"))
-    parser.add_argument("--only", choices=["requests", "fanout", "memory"], help="run one part, print, write nothing")
+    parser.add_argument(
+        "--only", choices=["requests", "fanout", "memory", "jsonapi"], help="run one part, print, write nothing"
+    )
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
     duration = args.duration or (1.0 if args.quick else 3.0)
@@ -283,6 +314,7 @@ def main() -> None:
             "requests": lambda: bench_requests(runs, duration),
             "fanout": lambda: bench_fanout(runs, duration),
             "memory": bench_memory,
+            "jsonapi": lambda: bench_jsonapi(runs, duration),
         }[args.only]
         print(json.dumps(part(), indent=1))
         return
@@ -292,7 +324,9 @@ def main() -> None:
     fanout = bench_fanout(runs, duration)
     print("memory:", flush=True)
     memory = bench_memory()
-    report = render(requests, fanout, memory, command, fanout_python_cost())
+    print("JSON API:", flush=True)
+    jsonapi = bench_jsonapi(runs, duration)
+    report = render(requests, fanout, memory, command, fanout_python_cost()) + "\n" + render_jsonapi(jsonapi)
     Path(args.output).write_text(report)
     if args.output == str(HERE / "results.md"):
         update_readme(report)
