@@ -81,7 +81,9 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="also validate the files against the vendor's schema-xentara-*.json in DIR (or $XENTARA_SCHEMA_DIR)",
     )
-    serve.add_argument("--state-dir", metavar="DIR", help="where a generated TLS certificate is kept")
+    serve.add_argument(
+        "--state-dir", metavar="DIR", help="where a generated TLS certificate and permanent sub-sessions are kept"
+    )
     serve.add_argument("--max-message-size", type=int, metavar="BYTES", help="largest accepted message (default 1 MiB)")
     serve.add_argument("--max-packets", type=int, metavar="N", help="packets answered per message (default 1000)")
     serve.add_argument("--hello-timeout", type=float, metavar="SECONDS", help="client_hello deadline (default 10)")
@@ -91,6 +93,9 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
         "--max-subscription-attributes", type=int, metavar="N", help="attributes per subscription (default 10000)"
     )
     serve.add_argument("--max-sub-sessions", type=int, metavar="N", help="sub-sessions per connection (default 64)")
+    serve.add_argument(
+        "--max-sub-sessions-total", type=int, metavar="N", help="sub-sessions in the server (default 100000)"
+    )
     serve.add_argument("--max-connections", type=int, metavar="N", help="open connections (default 10000)")
     serve.set_defaults(handler=run_serve)
 

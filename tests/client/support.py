@@ -20,17 +20,17 @@ class PasswordLogins:
     def __init__(self) -> None:
         self.logins: list[tuple[str, Any]] = []
 
-    def authenticate_token(self, token: str) -> Any:
+    async def authenticate_token(self, token: str, peer: str) -> Any:
         self.logins.append(("token", token))
         if token != "good-token":
             raise ValueError("bad token")
         return "token-user"
 
-    def authenticate_certificate(self, der: bytes) -> Any:
+    async def authenticate_certificate(self, der: bytes, peer: str) -> Any:
         self.logins.append(("certificate", der))
         return "certificate-user"
 
-    def authenticate_password(self, user: str, password: str) -> Any:
+    async def authenticate_password(self, user: str, password: str, peer: str) -> Any:
         self.logins.append(("password", user))
         if (user, password) != ("operator", "secret"):
             raise ValueError("bad password")

@@ -35,6 +35,12 @@ class Opcode(IntEnum):
     CLOSE_SUB_SESSION = 13
     CLIENT_HELLO = 14
     CHECK_ACCESS = 15
+    # xentara-ws extensions (xentara-ws-extensions.md §3)
+    PING = 256
+    LIST_SUB_SESSIONS = 257
+    DESCRIBE_SUB_SESSIONS = 258
+    ALTER_SUB_SESSION = 259
+    DELETE_SUB_SESSION = 260
 
 
 class ElementCategory(IntEnum):

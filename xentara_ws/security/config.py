@@ -18,8 +18,11 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 EVERYONE = "Everyone"
-BUILTIN_ENTITLEMENTS: frozenset[str] = frozenset({"read", "write", "websocket.connect", "suspend", "shutdown"})
-"""The five built-in entitlements: the three documented ones plus the stage-control names we chose (reference §7.5)."""
+BUILTIN_ENTITLEMENTS: frozenset[str] = frozenset(
+    {"read", "write", "websocket.connect", "suspend", "shutdown", "sessions.admin"}
+)
+"""The built-in entitlements: the three documented ones, the stage-control names we chose (reference §7.5),
+and sessions.admin (administration of sub-sessions, xentara-ws extensions §3)."""
 
 DEFAULT_REALM = "Xentara"
 DEFAULT_SCHEMES: tuple[str, ...] = ("Bearer", "Basic")  # reference §2 [PROPOSAL]

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..model.tree import Model
 from ..protocol.identifiers import Stage
+from ..sessions.storage import SubSessionStore
 from . import commands  # noqa: F401  (registers the command handlers)
 from .access import AccessPolicy, OpenAccess, SubSessionAuthenticator
 from .edge import Gatekeeper, WebSocketEdge
@@ -39,6 +40,7 @@ class XentaraServer:
         sub_session_authenticator: SubSessionAuthenticator | None = None,
         limits: Limits | None = None,
         shutdown_enabled: bool = False,
+        sub_session_store: SubSessionStore | None = None,
     ) -> None:
         self.state = ServerState(
             model=model,
@@ -53,6 +55,12 @@ class XentaraServer:
         self._simulation_task: asyncio.Task[None] | None = None
         self._simulation_wake = asyncio.Event()
         self.state.stage_listeners.append(self._on_stage)
+        if sub_session_store is not None:
+            # Permanent sub-sessions of earlier runs: all offline until resumed.
+            self.state.sub_sessions.store = sub_session_store
+            restored = self.state.sub_sessions.load(model.find)
+            if restored:
+                logger.info("restored %d permanent sub-session(s)", restored)
 
     @property
     def model(self) -> Model:
@@ -74,7 +82,9 @@ class XentaraServer:
             self._simulation_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._simulation_task
+        self.state.sub_sessions.shutdown()  # before the connections close: no last will fires
         await self.edge.close()
+        self.state.sub_sessions.close()
         self.stopped.set()
 
     def stop_on_signals(self) -> None:

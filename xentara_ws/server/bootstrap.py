@@ -8,6 +8,7 @@ import contextlib
 import json
 import logging
 import os
+import sqlite3
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +110,7 @@ def limits_from(args: argparse.Namespace) -> Limits:
         ("max_subscriptions", "max_subscriptions"),
         ("max_subscription_attributes", "max_subscription_attributes"),
         ("max_sub_sessions", "max_sub_sessions"),
+        ("max_sub_sessions_total", "max_sub_sessions_total"),
         ("max_connections", "max_connections"),
     ):
         value = getattr(args, option, None)
@@ -125,9 +127,14 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         model = load_model(serve_plan.model_path, schema_path=_model_schema(args))
     except ModelError as error:
         raise ServeError(f"the model cannot be served:\n{error}") from None
-    from .security_setup import configure_security
+    from ..sessions.storage import SqliteStore
+    from .security_setup import configure_security, state_dir
 
     configure_security(serve_plan, args)
+    try:
+        store = SqliteStore(state_dir(args))
+    except (OSError, sqlite3.Error) as error:
+        raise ServeError(f"the sub-session store in {state_dir(args)} cannot be opened: {error}") from None
     server = XentaraServer(
         model,
         simulation=Simulation(model),
@@ -136,6 +143,7 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         sub_session_authenticator=serve_plan.sub_session_authenticator,
         limits=limits_from(args),
         shutdown_enabled=args.allow_shutdown,
+        sub_session_store=store,
     )
     return server, serve_plan
 

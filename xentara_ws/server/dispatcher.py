@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from ..protocol.codec import CBORProfileError, array_header, decode, encode
@@ -41,29 +42,66 @@ class Dispatcher:
         self.state = state
         self.handlers = dict(HANDLERS if handlers is None else handlers)
 
-    def handle_bytes(self, session: Session, data: bytes) -> bytes:
-        """Decode, dispatch and encode one WebSocket message."""
+    def handle_bytes(self, session: Session, data: bytes) -> bytes | Awaitable[bytes]:
+        """Decode, dispatch and encode one WebSocket message.
+
+        Plain handlers give the reply at once. When a handler answers later (it returned an
+        awaitable), the result is an awaitable of the whole reply message instead: the packets
+        after that one run only once it is done, so the message is still answered in order.
+        """
         try:
             message = decode(data)
         except CBORProfileError as error:
             return parse_error_reply(f"payload not well formed: {error}")
         replies = self._replies(session, message)
-        if len(replies) == 1:
-            reply = replies[0]
-            return b"\x81" + (reply if type(reply) is bytes else encode(reply))
-        return array_header(len(replies)) + b"".join(r if type(r) is bytes else encode(r) for r in replies)
+        if type(replies) is list:
+            return _encode_replies(replies)
+        return _encode_later(replies)  # type: ignore[arg-type]
 
     def handle_message(self, session: Session, message: Any) -> list[Any]:
         """The reply packets for one decoded message, as objects (for tests and embedders)."""
-        return [decode(r) if type(r) is bytes else r for r in self._replies(session, message)]
+        replies = self._replies(session, message)
+        if type(replies) is not list:
+            replies.close()  # type: ignore[union-attr]
+            raise TypeError("a handler answers later: use handle_message_later")
+        return [decode(r) if type(r) is bytes else r for r in replies]
 
-    def _replies(self, session: Session, message: Any) -> list[Any]:
+    async def handle_message_later(self, session: Session, message: Any) -> list[Any]:
+        """Like handle_message, for messages whose handlers may answer later."""
+        replies = self._replies(session, message)
+        if type(replies) is not list:
+            replies = await replies  # type: ignore[misc]
+        return [decode(r) if type(r) is bytes else r for r in replies]
+
+    def connection_lost(self, session: Session) -> None:
+        """The connection of `session` ended (called once by the edge): drop what it owned.
+
+        Its subscriptions end; the sub-sessions attached to it are detached, and the registry
+        applies their lease (temporary ones with default options are removed at once) and
+        schedules their last will.
+        """
+        if session.closed:
+            return
+        session.closed = True
+        registry = self.state.sub_sessions
+        if registry is not None:
+            registry.connection_lost(session)
+        if session.events is not None:
+            session.events.close()
+        session.sub_sessions.clear()
+
+    def _replies(self, session: Session, message: Any) -> list[Any] | Awaitable[list[Any]]:
         """One reply per request packet, in order; each a packet or an already encoded packet."""
         if type(message) is not list:
             return [error_packet(0, ErrorCode.PARSE_ERROR, "a message must be an array of packets")]
+        return self._replies_from(session, message, 0, [])
+
+    def _replies_from(
+        self, session: Session, message: list[Any], start: int, replies: list[Any]
+    ) -> list[Any] | Awaitable[list[Any]]:
         limit = self.state.limits.max_packets_per_message
-        replies: list[list[Any] | bytes] = []
-        for index, packet in enumerate(message):
+        for index in range(start, len(message)):
+            packet = message[index]
             if index >= limit:
                 replies.append(
                     error_packet(
@@ -72,11 +110,24 @@ class Dispatcher:
                         f"more than {limit} packets in one message; this packet was not executed",
                     )
                 )
+                continue
+            reply = self.handle_packet(session, packet)
+            if type(reply) is list or type(reply) is bytes:
+                replies.append(reply)
             else:
-                replies.append(self.handle_packet(session, packet))
+                return self._continue_later(session, message, index, replies, reply)  # type: ignore[arg-type]
         return replies
 
-    def handle_packet(self, session: Session, packet: Any) -> list[Any] | bytes:
+    async def _continue_later(
+        self, session: Session, message: list[Any], index: int, replies: list[Any], pending: Awaitable[Any]
+    ) -> list[Any]:
+        replies.append(await pending)
+        rest = self._replies_from(session, message, index + 1, replies)
+        if type(rest) is not list:
+            rest = await rest  # type: ignore[misc]
+        return rest
+
+    def handle_packet(self, session: Session, packet: Any) -> list[Any] | bytes | Awaitable[list[Any] | bytes]:
         if type(packet) is not list:
             return error_packet(0, ErrorCode.INVALID_REQUEST, "a packet must be an array")
         size = len(packet)
@@ -111,11 +162,39 @@ class Dispatcher:
         except Exception:
             logger.exception("internal error handling packet %r", packet)
             return error_packet(message_id, ErrorCode.INTERNAL_ERROR)
-        if result is NO_RESULT:
-            return [_SUCCESS, message_id]
-        if type(result) is Encoded:
-            return _SUCCESS_HEAD + encode(message_id) + result.data
-        return [_SUCCESS, message_id, result]
+        if inspect.isawaitable(result):
+            return _answer_later(message_id, packet, result)
+        return _success(message_id, result)
+
+
+def _success(message_id: int, result: Any) -> list[Any] | bytes:
+    if result is NO_RESULT:
+        return [_SUCCESS, message_id]
+    if type(result) is Encoded:
+        return _SUCCESS_HEAD + encode(message_id) + result.data
+    return [_SUCCESS, message_id, result]
+
+
+async def _answer_later(message_id: int, packet: Any, pending: Awaitable[Any]) -> list[Any] | bytes:
+    try:
+        result = await pending
+    except ProtocolError as error:
+        return [_ERROR, message_id, error.to_map()]
+    except Exception:
+        logger.exception("internal error handling packet %r", packet)
+        return error_packet(message_id, ErrorCode.INTERNAL_ERROR)
+    return _success(message_id, result)
+
+
+def _encode_replies(replies: list[Any]) -> bytes:
+    if len(replies) == 1:
+        reply = replies[0]
+        return b"\x81" + (reply if type(reply) is bytes else encode(reply))
+    return array_header(len(replies)) + b"".join(r if type(r) is bytes else encode(r) for r in replies)
+
+
+async def _encode_later(pending: Awaitable[list[Any]]) -> bytes:
+    return _encode_replies(await pending)
 
 
 def _message_id(packet: Any) -> int:

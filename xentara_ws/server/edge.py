@@ -12,7 +12,7 @@ import functools
 import http
 import logging
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -68,6 +68,15 @@ def _peer(connection: ServerConnection) -> str:
     address = connection.remote_address
     if isinstance(address, tuple) and address:
         return str(address[0])
+    return str(address)
+
+
+def _peer_address(connection: ServerConnection) -> str:
+    """`host:port`, or `[v6]:port` for IPv6."""
+    address = connection.remote_address
+    if isinstance(address, tuple) and len(address) >= 2:
+        host = str(address[0])
+        return f"[{host}]:{address[1]}" if ":" in host else f"{host}:{address[1]}"
     return str(address)
 
 
@@ -138,20 +147,30 @@ class WebSocketEdge:
     def _attach(self, connection: ServerConnection, principal: Any) -> None:
         """Give an admitted connection its session, before any frame can arrive after the handshake."""
         state = self.state
-        session = Session(principal=principal, peer=_peer(connection))
+        session = Session(principal=principal, peer=_peer(connection), peer_address=_peer_address(connection))
         outbound = Outbound(self, connection, session)
         session.events = EventScheduler(
             state.monotonic, state.access, session.principal, functools.partial(self._mark_dirty, outbound)
         )
         handle = self.dispatcher.handle_bytes
 
-        def on_message(data: bytes, text: bool) -> None:
+        def on_message(data: bytes, text: bool) -> asyncio.Task[None] | None:
             try:
                 reply = parse_error_reply(_TEXT_FRAME) if text else handle(session, data)
             except Exception:  # the dispatcher answers every packet; this is a last line of defence
                 logger.exception("cannot answer a message from %s", session.peer)
                 reply = internal_error_reply()
-            outbound.reply(reply)
+            if type(reply) is bytes:
+                outbound.reply(reply)
+                return None
+            # A handler answers later: no further message of this connection is handled until
+            # this reply is out, so replies keep their order.
+            if isinstance(connection, XentaraConnection):
+                connection.hold()
+            task = asyncio.ensure_future(self._reply_later(outbound, reply))  # type: ignore[arg-type]
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+            return task
 
         connection.outbound = outbound  # type: ignore[attr-defined]
         connection.handle_message = on_message  # type: ignore[attr-defined]
@@ -173,21 +192,29 @@ class WebSocketEdge:
         try:
             # Only what websockets reassembles itself (fragmented messages) arrives here.
             async for message in connection:
-                if type(message) is str:
-                    on_message(b"", True)
-                else:
-                    on_message(message, False)
+                later = on_message(b"", True) if type(message) is str else on_message(message, False)
+                if later is not None:
+                    await later
         except ConnectionClosed:
             pass
         finally:
             hello_timer.cancel()
             await outbound.stop()
-            session.events.close()
-            session.sub_sessions.clear()
-            session.closed = True
+            self.dispatcher.connection_lost(session)
             self.connections.pop(connection, None)
             self._dirty.pop(outbound, None)
             logger.debug("connection from %s closed (%s)", session.peer, connection.close_code)
+
+    async def _reply_later(self, outbound: Outbound, pending: Awaitable[bytes]) -> None:
+        try:
+            reply = await pending
+        except Exception:
+            logger.exception("cannot answer a message from %s", outbound.session.peer)
+            reply = internal_error_reply()
+        outbound.reply(reply)
+        connection = outbound.connection
+        if isinstance(connection, XentaraConnection) and connection.held and not outbound.backlog:
+            connection.release()
 
     def _hello_deadline(self, connection: ServerConnection, session: Session) -> None:
         if not session.hello_done and not session.closed:
@@ -354,7 +381,7 @@ class XentaraConnection(ServerConnection):
     fragmented message switches the connection to websockets' path for good, to keep order.
     """
 
-    on_message: Callable[[bytes, bool], None] | None = None
+    on_message: Callable[[bytes, bool], object] | None = None
     _buffer: bytearray | None = None
     _held = False
     _request_seen = False

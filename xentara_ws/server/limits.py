@@ -19,6 +19,8 @@ class Limits:
     """Element/attribute pairs per subscription."""
     max_sub_sessions: int = 64
     """Sub-sessions per connection."""
+    max_sub_sessions_total: int = 100_000
+    """Sub-sessions in the server's registry, attached or not."""
     send_timeout: float = 30.0
     """Seconds a client may stall reading before it is disconnected as a slow consumer (1008)."""
     max_connections: int = 10000

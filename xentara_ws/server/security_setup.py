@@ -84,6 +84,25 @@ class SecurityGate:
 _STATUS_TEXT = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests"}
 
 
+class SubSessionLogins:
+    """The awaited sub-session logins (CONTRACTS §3) over the configuration's Authenticator.
+
+    For now the checks run inline; the hardening stream moves hashing to a bounded worker pool here.
+    """
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self.authenticator = authenticator
+
+    async def authenticate_token(self, token: str, peer: str) -> Principal:
+        return self.authenticator.authenticate_token(token)
+
+    async def authenticate_certificate(self, der: bytes, peer: str) -> Principal:
+        return self.authenticator.authenticate_certificate(der)
+
+    async def authenticate_password(self, user: str, password: str, peer: str) -> Principal:
+        return self.authenticator.authenticate_password(user, password)
+
+
 def state_dir(args: argparse.Namespace) -> Path:
     if getattr(args, "state_dir", None):
         return Path(args.state_dir)
@@ -108,7 +127,7 @@ def configure_security(plan: ServePlan, args: argparse.Namespace) -> None:
         access = AccessControl(config)
         plan.access = access
         plan.gatekeeper = SecurityGate(authenticator, access)
-        plan.sub_session_authenticator = authenticator
+        plan.sub_session_authenticator = SubSessionLogins(authenticator)
     else:
         plan.notes.append("no security configuration (--model): every client may read and write everything")
     if args.no_tls:

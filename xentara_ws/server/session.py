@@ -1,4 +1,7 @@
-"""Per-connection protocol state: hello, the connection's principal, sub-sessions, subscriptions."""
+"""Per-connection protocol state: hello, the connection's principal, sub-sessions, subscriptions.
+
+A connection is one kind of *attachment* of a registry sub-session (xentara_ws.sessions).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from ..sessions.entry import SubSessionEntry
     from .subscriptions import EventScheduler
-
-
-@dataclass(slots=True)
-class SubSession:
-    """A light-weight login on top of a connection (create_sub_session)."""
-
-    id: uuid.UUID
-    principal: Any
 
 
 @dataclass(slots=True)
@@ -24,8 +20,10 @@ class Session:
 
     principal: Any = None
     peer: str = ""
+    peer_address: str = ""
     hello_done: bool = False
     protocol_version: int | None = None
-    sub_sessions: dict[uuid.UUID, SubSession] = field(default_factory=dict)
+    sub_sessions: dict[uuid.UUID, SubSessionEntry] = field(default_factory=dict)
+    """The registry's sub-sessions attached to this connection."""
     events: EventScheduler | None = None
     closed: bool = False

@@ -13,6 +13,8 @@ from .. import __version__
 from ..model.tree import Model
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.identifiers import Stage
+from ..sessions.registry import SubSessionRegistry
+from ..sessions.will import fire_will
 from .access import AccessPolicy, OpenAccess, SubSessionAuthenticator
 from .limits import Limits
 
@@ -39,7 +41,19 @@ class ServerState:
     stage_listeners: list[Callable[[Stage], None]] = field(default_factory=list)
     monotonic: Callable[[], int] = time.monotonic_ns
     """The clock of update rates and heartbeats, in nanoseconds; tests inject their own."""
+    wall_clock: Callable[[], float] = time.time
+    """Seconds since the epoch: sub-session time stamps and leases; tests inject their own."""
+    sub_sessions: SubSessionRegistry = None  # type: ignore[assignment]
+    """Every sub-session of the server (one registry per server); made in __post_init__ if not given."""
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.sub_sessions is None:
+            self.sub_sessions = SubSessionRegistry(
+                clock=lambda: self.wall_clock(),
+                max_total=self.limits.max_sub_sessions_total,
+                on_will=lambda session_id, will, principal: fire_will(self, session_id, will, principal),
+            )
 
     @property
     def model_path(self) -> str:

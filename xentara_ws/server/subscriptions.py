@@ -47,6 +47,8 @@ class Subscription:
     heartbeat_interval: int | None
     """Nanoseconds: re-send current values when nothing was sent for this long (key 2)."""
     entries: list[Entry] = field(default_factory=list)
+    owner: Any = None
+    """The sub-session it is bound to (extensions §7), None for an ordinary subscription."""
 
 
 class EventScheduler:
@@ -67,6 +69,8 @@ class EventScheduler:
         self._watch: dict[Element, list[Entry]] = {}
         self._pending: dict[Entry, None] = {}
         self._next_heartbeat: int | None = None
+        self._ready: list[bytes] = []
+        """Already encoded event messages to send first (a bound subscription's catch-up)."""
 
     # -- subscriptions ------------------------------------------------------------------------
 
@@ -76,13 +80,21 @@ class EventScheduler:
         items: list[tuple[Element, tuple[AttributeKey, ...]]],
         maximum_update_rate_ms: int | None,
         minimum_update_rate_ms: int | None,
+        *,
+        owner: Any = None,
+        initial: bool = True,
     ) -> Subscription:
-        """Create (or replace) a subscription; each element gets an initial event at once."""
+        """Create (or replace) a subscription; each element gets an initial event at once.
+
+        `owner` binds it to a sub-session; `initial=False` (a bound subscription moving to this
+        connection) sends nothing until the next change.
+        """
         self.remove(subscription_id)
         subscription = Subscription(
             subscription_id,
             maximum_update_rate_ms * _MS if maximum_update_rate_ms else None,
             minimum_update_rate_ms * _MS if minimum_update_rate_ms else None,
+            owner=owner,
         )
         head = b"\x83\x08" + bytes((int(EventType.DATA_CHANGE),)) + b"\xa3\x00" + encode(subscription_id)
         now = self.clock()
@@ -102,7 +114,10 @@ class EventScheduler:
                 watchers = self._watch[element] = []
                 element.subscribe(self._on_change)
             watchers.append(entry)
-            self._pending[entry] = None
+            if initial:
+                self._pending[entry] = None
+            else:
+                entry.last_sent = now
         self.subscriptions[subscription_id] = subscription
         if subscription.heartbeat_interval is not None:
             self._next_heartbeat = now if self._next_heartbeat is None else min(self._next_heartbeat, now)
@@ -110,9 +125,13 @@ class EventScheduler:
         return subscription
 
     def remove(self, subscription_id: uuid.UUID) -> bool:
+        return self.take(subscription_id) is not None
+
+    def take(self, subscription_id: uuid.UUID) -> Subscription | None:
+        """Remove a subscription and return it (None if there was none)."""
         subscription = self.subscriptions.pop(subscription_id, None)
         if subscription is None:
-            return False
+            return None
         for entry in subscription.entries:
             self._pending.pop(entry, None)
             watchers = self._watch[entry.element]
@@ -120,7 +139,13 @@ class EventScheduler:
             if not watchers:
                 del self._watch[entry.element]
                 entry.element.unsubscribe(self._on_change)
-        return True
+        return subscription
+
+    def push_ready(self, messages: list[bytes]) -> None:
+        """Queue encoded event messages to go out before anything else pending (then wake)."""
+        if messages:
+            self._ready.extend(messages)
+            self.wake()
 
     def close(self) -> None:
         """Drop every subscription (the connection ended)."""
@@ -138,6 +163,8 @@ class EventScheduler:
         woke = False
         for entry in self._watch.get(element, ()):
             if entry in pending or entry.key_set.isdisjoint(changed):
+                if entry.subscription.owner is not None and entry in pending:
+                    self._coalesced(entry, changed)
                 continue
             interval = entry.interval
             entry.due = 0 if interval is None else entry.last_sent + interval
@@ -148,13 +175,20 @@ class EventScheduler:
 
     # -- building events ------------------------------------------------------------------------
 
+    def _coalesced(self, entry: Entry, changed: frozenset[AttributeKey]) -> None:
+        """A bound subscription lost a change to back-pressure (not to its maximum update rate)."""
+        if not entry.key_set.isdisjoint(changed) and (entry.interval is None or entry.due <= self.clock()):
+            entry.subscription.owner.count_backlog()
+
     @property
     def waiting(self) -> bool:
         """Whether anything is pending or a heartbeat is scheduled (cheaper than next_deadline)."""
-        return bool(self._pending) or self._next_heartbeat is not None
+        return bool(self._pending) or self._next_heartbeat is not None or bool(self._ready)
 
     def next_deadline(self) -> int | None:
         """When `collect` next has something to send, on the scheduler's clock (None = nothing)."""
+        if self._ready:
+            return 0
         deadline = self._next_heartbeat
         for entry in self._pending:
             if deadline is None or entry.due < deadline:
@@ -168,6 +202,9 @@ class EventScheduler:
         if self._next_heartbeat is not None and self._next_heartbeat <= now:
             self._schedule_heartbeats(now)
         pending = self._pending
+        if self._ready:
+            ready_messages, self._ready = self._ready, []
+            return ready_messages + self.collect(now)
         if not pending:
             return []
         if len(pending) == 1:
@@ -177,6 +214,8 @@ class EventScheduler:
                 return []
             pending.clear()
             entry.last_sent = now
+            if entry.subscription.owner is not None:
+                return [b"\x81" + entry.subscription.owner.event_prefix(entry) + self._values(entry)]
             return [b"\x81" + entry.prefix + self._values(entry)]
         ready = [entry for entry in pending if entry.due <= now]
         messages = []
@@ -186,7 +225,8 @@ class EventScheduler:
             for entry in chunk:
                 del self._pending[entry]
                 entry.last_sent = now
-                parts.append(entry.prefix)
+                owner = entry.subscription.owner
+                parts.append(entry.prefix if owner is None else owner.event_prefix(entry))
                 parts.append(self._values(entry))
             messages.append(b"".join(parts))
         return messages

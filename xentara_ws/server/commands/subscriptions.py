@@ -9,10 +9,12 @@ from typing import Any
 from ...model.element import AttributeKey, Element
 from ...protocol.errors import ErrorCode, ProtocolError
 from ...protocol.identifiers import Opcode
+from ...sessions.entry import BoundSubscription, SubSessionEntry
 from ..params import Param, invalid, is_array, is_map, is_uint, not_nil, parse, uuid_param
 from ..registry import NO_RESULT, CommandContext, command
 from ..subscriptions import EventScheduler
 from .browsing import find_element
+from .sub_sessions import after, attached
 from .values import check_attribute_id
 
 _SUBSCRIBE = (
@@ -20,6 +22,11 @@ _SUBSCRIBE = (
     Param(1, "maximum_update_rate", "an unsigned integer (milliseconds)", is_uint, required=False),
     Param(2, "minimum_update_rate", "an unsigned integer (milliseconds)", is_uint, required=False),
     uuid_param(3, "desired_subscription_id", required=False),
+    Param(256, "sub_session", "a map", is_map, required=False),
+)
+_BOUND = (
+    uuid_param(0, "sub_session_id"),
+    Param(1, "queue_size", "an unsigned integer from 1 to 1000", lambda v: type(v) is int and 1 <= v <= 1000, False),
 )
 _ITEM = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is_array))
 
@@ -51,9 +58,20 @@ def _items(ctx: CommandContext, array: list[Any]) -> list[tuple[Element, tuple[A
     return items
 
 
+def _bound_to(ctx: CommandContext, options: Mapping[Any, Any]) -> tuple[SubSessionEntry, int]:
+    """Key 256 of subscribe (extensions §7): the sub-session (attached here) and the queue size."""
+    try:
+        bound = parse(options, _BOUND)
+    except ProtocolError as error:
+        raise invalid(f"parameter 256 (sub_session): {error.message}") from None
+    return attached(ctx, bound[0]), bound.get(1, 1)
+
+
 @command(Opcode.SUBSCRIBE)
 def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     p = parse(params, _SUBSCRIBE)
+    if 256 in p:
+        return _subscribe_bound(ctx, p)
     desired = p.get(3)
     if desired is not None:
         not_nil(desired, 3, "desired_subscription_id")
@@ -75,8 +93,47 @@ def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
         if not access.can_read(ctx.session.principal, element):
             raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
     subscription_id = desired if desired is not None else uuid.uuid4()
+    _unbind(ctx, events, subscription_id)
     events.add(subscription_id, items, p.get(1), p.get(2))
     return subscription_id
+
+
+def _subscribe_bound(ctx: CommandContext, p: dict[int, Any]) -> Any:
+    """A subscription that belongs to a sub-session: checked as usual, then bound (and persisted)."""
+    desired = p.get(3)
+    if desired is not None:
+        not_nil(desired, 3, "desired_subscription_id")
+    items = _items(ctx, p[0])
+    entry, queue_size = _bound_to(ctx, p[256])
+    limits = ctx.state.limits
+    attribute_count = sum(len(keys) for _, keys in items)
+    if attribute_count > limits.max_subscription_attributes:
+        raise invalid(
+            f"the subscription has {attribute_count} attributes, more than the limit "
+            f"max_subscription_attributes = {limits.max_subscription_attributes}"
+        )
+    events = scheduler(ctx)
+    if desired not in events.subscriptions and len(events.subscriptions) >= limits.max_subscriptions:
+        raise invalid(
+            f"too many subscriptions on this connection (limit max_subscriptions = {limits.max_subscriptions})"
+        )
+    for element, _ in items:
+        if not ctx.state.access.can_read(ctx.session.principal, element):
+            raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
+    subscription_id = desired if desired is not None else uuid.uuid4()
+    _unbind(ctx, events, subscription_id)
+    binding = BoundSubscription(subscription_id, items, p.get(1), p.get(2), queue_size)
+    events.add(subscription_id, items, p.get(1), p.get(2), owner=binding)
+    return after(ctx.state.sub_sessions.bind(entry, binding), subscription_id)
+
+
+def _unbind(ctx: CommandContext, events: EventScheduler, subscription_id: uuid.UUID) -> Any:
+    """If `subscription_id` is a bound subscription on this connection, it stops being one."""
+    existing = events.subscriptions.get(subscription_id)
+    owner = existing.owner if existing is not None else None
+    if owner is None or owner.session is None:
+        return None
+    return ctx.state.sub_sessions.unbind(owner.session, subscription_id)
 
 
 _UNSUBSCRIBE = (uuid_param(0, "subscription_id"),)
@@ -86,6 +143,8 @@ _UNSUBSCRIBE = (uuid_param(0, "subscription_id"),)
 def unsubscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     subscription_id = parse(params, _UNSUBSCRIBE)[0]
     events = ctx.session.events
-    if events is None or not events.remove(subscription_id):
+    if events is None or subscription_id not in events.subscriptions:
         raise ProtocolError(ErrorCode.UNKNOWN_SUBSCRIPTION_ID, f"unknown subscription {subscription_id}")
-    return NO_RESULT
+    durable = _unbind(ctx, events, subscription_id)
+    events.remove(subscription_id)
+    return after(durable, NO_RESULT)
