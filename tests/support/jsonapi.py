@@ -16,6 +16,7 @@ from xentara_ws.model import load_model
 from xentara_ws.model.tree import Model
 from xentara_ws.security import AccessControl, Authenticator, load_configuration
 from xentara_ws.server import commands  # noqa: F401  (registers the command handlers)
+from xentara_ws.server.security_setup import SubSessionLogins
 from xentara_ws.server.state import ServerState
 
 
@@ -34,7 +35,7 @@ class FakeClock:
 
 def open_api(model: Model, clock: FakeClock | None = None) -> JsonApi:
     """A JsonApi on a server without a security configuration."""
-    return JsonApi(ServerState(model=model), clock=clock or FakeClock())
+    return JsonApi(ServerState(model=model, wall_clock=clock or FakeClock()))
 
 
 def demo_api(clock: FakeClock | None = None) -> JsonApi:
@@ -43,9 +44,10 @@ def demo_api(clock: FakeClock | None = None) -> JsonApi:
     state = ServerState(
         model=load_model(DEMO_DIR / "model.json"),
         access=AccessControl(config),
-        sub_session_authenticator=Authenticator(config),
+        sub_session_authenticator=SubSessionLogins(Authenticator(config)),
+        wall_clock=clock or FakeClock(),
     )
-    return JsonApi(state, clock=clock or FakeClock())
+    return JsonApi(state)
 
 
 def http_request(

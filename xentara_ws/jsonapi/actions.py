@@ -198,7 +198,7 @@ async def get_events(ctx: ActionContext, p: Params) -> dict[str, Any]:
     if wait_ms and not queue.has_events(subscription_id):
         await ctx.api.wait_for_events(session, subscription_id, wait_ms / 1000)
     taken, dropped = queue.take(max_events, subscription_id)
-    session.events_sent += len(taken)
+    session.entry.events_sent += len(taken)
     return {"events": taken, "dropped": dropped}
 
 
@@ -217,11 +217,8 @@ def _stage_action(opcode: Opcode) -> Action:
 
 
 async def check_access(ctx: ActionContext, p: Params) -> dict[str, Any]:
-    connection = ctx.require_connection()
-    own = next(iter(connection.sub_sessions), None)
-    if own is None:
-        raise ActionError(-32111, "this request has no session to check")
-    result = await ctx.call(Opcode.CHECK_ACCESS, {0: own})
+    session = ctx.require_session()
+    result = await ctx.call(Opcode.CHECK_ACCESS, {0: session.id})
     return {"read": result[0], "write": result[1]}
 
 

@@ -1,20 +1,42 @@
-"""The admin actions (extensions §8.2, §9.15-19): FairCom's session life cycle on JSON sessions."""
+"""The admin actions (extensions §8.2, §9.15-19): FairCom's session life cycle on registry sub-sessions.
+
+createSession makes a registry entry of kind "json"; alterSession, deleteSession, listSessions and
+describeSessions run the CBOR administration handlers (259, 260, 257, 258) and rename their
+results to FairCom's names, so visibility (§3) and the option rules are the same on both renditions.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from ..protocol.errors import ErrorCode
+from cbor2 import CBORTag
+
+from ..protocol.codec import TAG_ALTERNATIVE_0, TimePoint
+from ..protocol.errors import ProtocolError
+from ..protocol.identifiers import Opcode
+from ..sessions.entry import METHOD_PASSWORD, METHOD_TOKEN
+from ..sessions.health import HealthThresholds
+from ..sessions.lease import NEVER
+from ..sessions.will import LastWill, check_will
 from .context import Action, ActionContext, Params, find_attribute, find_element, parse_uuid
 from .envelope import DELETE_WARNING_MESSAGE, SESSION_NOT_FOUND, ActionError, ReplyWarning, invalid
-from .sessions import HEALTH_KEYS, NEVER, JsonSession
-from .values import format_seconds, to_json
+from .sessions import DEFAULT_EXPIRY_S
+from .values import format_time, from_json, to_json
 
-ADMIN_ENTITLEMENT = "sessions.admin"
 USER_STATUSES = ("normal", "hidden", "inactive")
 MAX_DESCRIPTION_BYTES = 256
 MAX_KEEP_ALIVE_S = 65535
 MAX_WILL_DELAY_S = 86400
+HEALTH_KEYS = (
+    "minHealthySendRatePerMinute",
+    "maxHealthySendRatePerMinute",
+    "maxHealthyBacklogRatePerMinute",
+    "minHealthySubscribedTopicFiltersCount",
+    "maxHealthySubscribedTopicFiltersCount",
+)
+METHOD_NAMES = {0: "token", 1: "certificate", 2: "password"}
+COUNTER_NAMES = ("requestsTotal", "requestsLastMinute", "eventsSent", "droppedLastMinute", "subscriptions")
 _LEASE_PARAMS = ("idleConnectionTimeoutSeconds", "keepAliveSeconds", "sessionExpiryInterval")
 _WILL_PARAMS = ("willElement", "willAttribute", "willValue", "willDelaySeconds")
 _SETTINGS = ("description", *_LEASE_PARAMS, "sessionStatus", *HEALTH_KEYS, *_WILL_PARAMS)
@@ -31,47 +53,45 @@ _FAIRCOM_DEFAULTS = (
 )
 
 
-def _description(p: Params) -> str | None:
-    text = p.text("description")
-    if text is not None and len(text.encode("utf-8")) > MAX_DESCRIPTION_BYTES:
-        raise invalid(f"parameter 'description' is longer than {MAX_DESCRIPTION_BYTES} bytes of UTF-8")
-    return text
+# -- settings: FairCom's names in, the registry's options out -------------------------------------
 
 
-def _status(ctx: ActionContext, p: Params, *, creating: bool) -> str | None:
+def _settings(ctx: ActionContext, p: Params, *, creating: bool) -> dict[str, Any]:
+    """The options (by the registry's names) a createSession/alterSession asks for; all checked first."""
+    options: dict[str, Any] = {}
+    description = p.text("description")
+    if description is not None:
+        if len(description.encode("utf-8")) > MAX_DESCRIPTION_BYTES:
+            raise invalid(f"parameter 'description' is longer than {MAX_DESCRIPTION_BYTES} bytes of UTF-8")
+        options["description"] = description
     status = p.text("sessionStatus")
-    if status is None:
-        return None
-    if status == "banned":
-        if creating:
+    if status is not None:
+        if status == "banned" and creating:
             raise invalid("parameter 'sessionStatus' cannot be \"banned\" at creation")
-        if not ctx.api.is_admin(ctx):
-            raise ActionError(int(ErrorCode.ACCESS_DENIED), f"only holders of {ADMIN_ENTITLEMENT} may ban a session")
-        return status
-    if status not in USER_STATUSES:
-        raise invalid('parameter \'sessionStatus\' must be "normal", "hidden" or "inactive"')
-    return status
-
-
-def _lease(ctx: ActionContext, p: Params) -> tuple[int | None, int | None]:
-    """(keep_alive_s, expiry_s) from FairCom's names; §9.18: idleConnectionTimeoutSeconds wins."""
+        if status not in (*USER_STATUSES, "banned"):
+            raise invalid('parameter \'sessionStatus\' must be "normal", "hidden" or "inactive"')
+        options["status"] = status
     keep_alive = p.uint("keepAliveSeconds", maximum=MAX_KEEP_ALIVE_S)
+    if keep_alive is not None:
+        options["keep_alive_s"] = keep_alive
     idle = p.uint("idleConnectionTimeoutSeconds", maximum=NEVER)
     interval = p.uint("sessionExpiryInterval", maximum=NEVER)
-    expiry: int | None = None
-    if idle is not None:
-        expiry = NEVER if idle == 0 else idle
+    if idle is not None:  # §9.18: it wins over sessionExpiryInterval; 0 = never
+        options["expiry_s"] = NEVER if idle == 0 else idle
     elif interval is not None:
         if interval == 0 and ctx.transport != "websocket":
             raise invalid("parameter 'sessionExpiryInterval' 0 (until the WebSocket closes) needs the /api WebSocket")
-        expiry = interval
-    return keep_alive, expiry
+        options["expiry_s"] = interval
+    thresholds = [p.uint(name, maximum=2**32) for name in HEALTH_KEYS]
+    if any(value is not None for value in thresholds):
+        options["health"] = HealthThresholds(*(value or 0 for value in thresholds))  # §9.6: replaced whole
+    if any(name in p.values for name in _WILL_PARAMS):
+        options["last_will"] = _will(ctx, p)
+    return options
 
 
-def _will(ctx: ActionContext, p: Params) -> dict[str, Any] | bool | None:
-    """The last will (§9.18) as given; False when the request does not mention it."""
-    if not any(name in p.values for name in _WILL_PARAMS):
-        return False
+def _will(ctx: ActionContext, p: Params) -> LastWill | None:
+    """§9.18: willElement (null removes the will), willAttribute ("value"), willValue, willDelaySeconds."""
     if p.values.get("willElement") is None:
         if any(p.values.get(name) is not None for name in _WILL_PARAMS):
             raise invalid("parameter 'willElement' is missing (a last will needs it)")
@@ -81,134 +101,148 @@ def _will(ctx: ActionContext, p: Params) -> dict[str, Any] | bool | None:
     if "willValue" not in p.values:
         raise invalid("parameter 'willValue' is missing (a last will needs it)")
     delay = p.uint("willDelaySeconds", 0, maximum=MAX_WILL_DELAY_S)
+    assert delay is not None
+    return LastWill(element.uuid, spec.key, from_json(spec.data_type, p.values["willValue"]), delay)
+
+
+def _option_map(options: dict[str, Any]) -> dict[int, Any]:
+    """The same options as the CBOR option map of §1.1 (for alter_sub_session)."""
+    keys = {"permanent": 0, "keep_alive_s": 1, "expiry_s": 2, "description": 3, "status": 6}
+    out: dict[int, Any] = {keys[name]: value for name, value in options.items() if name in keys}
+    if "health" in options:
+        out[4] = options["health"].to_map()
+    if "last_will" in options:
+        will = options["last_will"]
+        out[5] = None if will is None else will.to_map()
+    return out
+
+
+# -- views: the CBOR description map under FairCom's names -----------------------------------------
+
+
+def username(owner: str) -> str:
+    """The account of an identity text: `user:NAME` -> NAME, `token:ISSUER#SUBJECT` -> SUBJECT."""
+    kind, _, rest = owner.partition(":")
+    if kind == "token":
+        return rest.rpartition("#")[2]
+    return rest if rest else owner
+
+
+def _time(value: Any) -> str | None:
+    return format_time(value) if isinstance(value, TimePoint) else None
+
+
+def _will_json(ctx: ActionContext, will: Mapping[Any, Any] | None) -> dict[str, Any] | None:
+    if will is None:
+        return None
+    element = ctx.api.state.model.find(will[0])
+    spec = element.attributes.get(will[1]) if element is not None else None
     return {
-        "willElement": element.primary_key,
-        "willAttribute": spec.name,
-        "willValue": p.values["willValue"],
-        "willDelaySeconds": delay,
+        "willElement": element.primary_key if element is not None else str(will[0]),
+        "willAttribute": spec.name if spec is not None else to_json(will[1]),
+        "willValue": to_json(will[2]),
+        "willDelaySeconds": will[3],
     }
 
 
-def _apply(ctx: ActionContext, p: Params, session: JsonSession, *, creating: bool) -> None:
-    description = _description(p)
-    status = _status(ctx, p, creating=creating)
-    keep_alive, expiry = _lease(ctx, p)
-    thresholds = {name: p.uint(name, maximum=NEVER) for name in HEALTH_KEYS}
-    will = _will(ctx, p)
-    # Everything is checked before anything changes: a refused request changes nothing.
-    if description is not None:
-        session.description = description
-    if status is not None:
-        session.status = status
-    if keep_alive is not None:
-        session.keep_alive_s = keep_alive
-    if expiry is not None:
-        session.expiry_s = expiry
-    if any(value is not None for value in thresholds.values()):
-        # §9.6: the health map is replaced whole.
-        session.thresholds = {name: value or 0 for name, value in thresholds.items()}
-    if will is not False:
-        session.last_will = will if isinstance(will, dict) else None
-
-
-def describe(ctx: ActionContext, session: JsonSession) -> dict[str, Any]:
-    """A session under the §9.19 names; never its token."""
-    now = ctx.api.sessions.clock()
-    health, reasons = session.health(now)
-    expires = session.expires_at()
+def describe_json(ctx: ActionContext, item: Mapping[int, Any]) -> dict[str, Any]:
+    """A §4 description map with the §9.19 names; never a token."""
+    session_id = item[0]
+    state = ctx.api.sessions.open_session(session_id)
+    connected = state.connected if state is not None else bool(item[8])
     return {
-        "sessionId": str(session.id),
-        "username": session.username,
-        "owner": session.owner,
-        "creator": session.creator,
-        "method": session.method,
-        "sessionStatus": session.status,
-        "permanentSession": session.permanent,
-        "keepAliveSeconds": session.keep_alive_s,
-        "sessionExpiryInterval": session.expiry_s,
-        "description": session.description,
-        "connected": session.connected,
-        "sessionStartTimestamp": format_seconds(session.created),
-        "sessionLastAccessedTimestamp": format_seconds(session.last_activity),
-        "expiresAt": format_seconds(expires) if expires is not None else None,
-        "sessionHealth": health,
-        "healthReasons": reasons,
-        "counters": {
-            "requestsTotal": session.requests_total,
-            "requestsLastMinute": session.requests.total(now),
-            "eventsSent": session.events_sent,
-            "droppedLastMinute": session.dropped.total(now),
-            "subscriptions": session.subscription_count(),
-        },
-        "healthThresholds": dict(session.thresholds),
-        "lastWill": to_json(session.last_will),
-        "peer": session.peer,
+        "sessionId": str(session_id),
+        "username": username(item[1]),
+        "owner": item[1],
+        "creator": item[18],
+        "method": METHOD_NAMES.get(item[2], str(item[2])),
+        "sessionStatus": item[3],
+        "permanentSession": item[4],
+        "keepAliveSeconds": item[5],
+        "sessionExpiryInterval": item[6],
+        "description": item[7],
+        "connected": connected,
+        "sessionStartTimestamp": _time(item[9]),
+        "sessionLastAccessedTimestamp": _time(item[10]),
+        "expiresAt": _time(item[11]),
+        "sessionHealth": item[12],
+        "healthReasons": list(item[13]),
+        "counters": {name: item[14][index] for index, name in enumerate(COUNTER_NAMES)},
+        "healthThresholds": {name: item[15][index] for index, name in enumerate(HEALTH_KEYS)},
+        "lastWill": _will_json(ctx, item[16]),
+        "peer": item[17] if connected or state is None else None,
     }
+
+
+def _unwrap(item: Any) -> Any:
+    return item.value if isinstance(item, CBORTag) else item
+
+
+# -- actions ----------------------------------------------------------------------------------------
 
 
 async def create_session(ctx: ActionContext, p: Params) -> dict[str, Any]:
-    username = p.text("username")
+    user = p.text("username")
     password = p.text("password")
     token = p.text("token")
     permanent = p.boolean("permanentSession")
     temporary = p.boolean("temporarySession")
     if permanent is not None and temporary is not None and permanent == temporary:
         raise invalid("parameters 'permanentSession' and 'temporarySession' contradict each other")
-    if permanent is None:
-        permanent = temporary is False
-    if token is not None and (username is not None or password is not None):
+    if token is not None and (user is not None or password is not None):
         raise invalid("give either 'username' and 'password' or 'token', not both")
-    if token is None and (username is None) != (password is None):
+    if token is None and (user is None) != (password is None):
         raise invalid(f"parameter '{'password' if password is None else 'username'}' is missing")
+    options: dict[str, Any] = {
+        "permanent": permanent if permanent is not None else temporary is False,
+        "expiry_s": DEFAULT_EXPIRY_S,
+    }
+    options.update(_settings(ctx, p, creating=True))
     api = ctx.api
     if token is not None:
-        principal = await api.login_token(token, ctx.peer)
-        method = "token"
-    elif username is not None and password is not None:
-        principal = await api.login_password(username, password, ctx.peer)
-        method = "password"
+        principal, owner = await api.login_token(token, ctx.peer)
+        method = METHOD_TOKEN
+    elif user is not None and password is not None:
+        principal, owner = await api.login_password(user, password, ctx.peer)
+        method = METHOD_PASSWORD
     else:
-        principal = api.login_anonymous()
-        method = "password"
-    name = getattr(principal, "name", None) or username or "anonymous"
-    # A throw-away session checks the settings first, so a refused request creates nothing.
-    session_token, session = api.new_session(principal, method, name, ctx)
-    try:
-        session.permanent = permanent
-        _apply(ctx, p, session, creating=True)
-    except ActionError:
-        api.sessions.remove(session)
-        raise
-    ctx.reply_token = session_token
-    if ctx.sink is not None:
-        api.attach(session, ctx.sink, ctx.peer_address)
+        principal, owner = api.login_anonymous()
+        method = METHOD_PASSWORD
+    if options.get("last_will") is not None:
+        try:
+            check_will(api.state, options["last_will"], (principal,))
+        except ProtocolError as error:
+            raise ActionError.from_protocol(error) from None
+    session_token, session = await api.new_session(principal, owner, method, options, ctx)
+    entry = session.entry
     return {
         "authToken": session_token,
-        "sessionId": str(session.id),
-        "username": session.username,
-        "description": session.description,
-        "permanentSession": session.permanent,
-        "keepAliveSeconds": session.keep_alive_s,
-        "idleConnectionTimeoutSeconds": 0 if session.expiry_s >= NEVER else session.expiry_s,
-        "sessionStatus": session.status,
-        "sessionStartTimestamp": format_seconds(session.created),
-        "sessionLastAccessedTimestamp": format_seconds(session.last_activity),
+        "sessionId": str(entry.id),
+        "username": username(entry.owner),
+        "description": entry.description,
+        "permanentSession": entry.permanent,
+        "keepAliveSeconds": entry.keep_alive_s,
+        "idleConnectionTimeoutSeconds": 0 if entry.expiry_s >= NEVER else entry.expiry_s,
+        "sessionStatus": entry.status,
+        "sessionStartTimestamp": format_time(TimePoint.from_seconds(entry.created)),
+        "sessionLastAccessedTimestamp": format_time(TimePoint.from_seconds(entry.last_activity)),
         "serverVersion": api.state.version,
     }
 
 
 async def ping_session(ctx: ActionContext, p: Params) -> dict[str, Any]:
-    # No token: the server is alive. A token: it must be a live session, which the call keeps alive.
-    if ctx.request.auth_token is not None:
-        ctx.api.sessions.touch(ctx.require_session())
+    # No token: the server is alive. A token: the request itself was activity on the session,
+    # which restarted its lease (an unknown or expired token never gets here: 12031).
     return {}
 
 
 async def delete_session(ctx: ActionContext, p: Params) -> dict[str, Any]:
-    if ctx.session is None:
+    session = ctx.session
+    if session is None:
         ctx.warnings.append(ReplyWarning(SESSION_NOT_FOUND, DELETE_WARNING_MESSAGE))
         return {}
-    ctx.api.sessions.remove(ctx.session)
+    await ctx.call(Opcode.DELETE_SUB_SESSION, {0: session.id})
+    ctx.api.sessions.forget(session)
     ctx.session = None
     return {}
 
@@ -217,14 +251,9 @@ async def alter_session(ctx: ActionContext, p: Params) -> dict[str, Any]:
     session = ctx.require_session()
     if "permanentSession" in p.values or "temporarySession" in p.values:
         raise invalid("parameter 'permanentSession' cannot change after createSession")
-    _apply(ctx, p, session, creating=False)
-    ctx.api.changed(session)
-    return describe(ctx, session)
-
-
-def _visible(ctx: ActionContext, session: JsonSession) -> bool:
-    caller = ctx.api.caller_identity(ctx)
-    return session.creator == caller or session.owner == caller or ctx.api.is_admin(ctx)
+    options = _settings(ctx, p, creating=False)
+    described = await ctx.call(Opcode.ALTER_SUB_SESSION, {0: session.id, 1: _option_map(options)})
+    return describe_json(ctx, described)
 
 
 async def list_sessions(ctx: ActionContext, p: Params) -> dict[str, Any]:
@@ -233,22 +262,23 @@ async def list_sessions(ctx: ActionContext, p: Params) -> dict[str, Any]:
     if names is not None and not all(type(name) is str for name in names):
         raise invalid("parameter 'usernameFilter' must be an array of strings")
     include_hidden = p.boolean("includeHidden", False)
-    now = ctx.api.sessions.clock()
+    summaries = await ctx.call(Opcode.LIST_SUB_SESSIONS, {0: include_hidden})
+    registry = ctx.api.state.sub_sessions
     sessions = []
-    for session in ctx.api.sessions:
-        if not _visible(ctx, session) or (session.status == "hidden" and not include_hidden):
+    for item in summaries:
+        if names and username(item[1]) not in names:
             continue
-        if names and session.username not in names:
-            continue
+        entry = registry.get(item[0])
+        state = ctx.api.sessions.open_session(item[0])
         sessions.append(
             {
-                "sessionId": str(session.id),
-                "username": session.username,
-                "description": session.description,
-                "sessionStatus": session.status,
-                "permanentSession": session.permanent,
-                "connected": session.connected,
-                "sessionHealth": session.health(now)[0],
+                "sessionId": str(item[0]),
+                "username": username(item[1]),
+                "description": entry.description if entry is not None else "",
+                "sessionStatus": item[3],
+                "permanentSession": item[4],
+                "connected": state.connected if state is not None else item[8],
+                "sessionHealth": item[12],
             }
         )
     return {"sessions": sessions}
@@ -256,23 +286,28 @@ async def list_sessions(ctx: ActionContext, p: Params) -> dict[str, Any]:
 
 async def describe_sessions(ctx: ActionContext, p: Params) -> dict[str, Any]:
     ctx.require_connection()
-    ids = p.array("sessionIds")
-    if ids is None:
-        return {"sessions": [describe(ctx, s) for s in ctx.api.sessions if _visible(ctx, s)]}
-    if not ids:
+    texts = p.array("sessionIds")
+    if texts is None:
+        ids = [item[0] for item in await ctx.call(Opcode.LIST_SUB_SESSIONS, {0: True})]
+        if not ids:
+            return {"sessions": []}
+    elif not texts:
         raise invalid("parameter 'sessionIds' must not be empty (leave it out to describe every visible session)")
+    else:
+        ids = []
+        for index, text in enumerate(texts):
+            session_id = parse_uuid(text)
+            if session_id is None:
+                raise invalid(f"parameter 'sessionIds' item {index} must be a UUID string")
+            ids.append(session_id)
+    described = await ctx.call(Opcode.DESCRIBE_SUB_SESSIONS, {0: ids})
     out = []
-    for index, text in enumerate(ids):
-        session_id = parse_uuid(text)
-        if session_id is None:
-            raise invalid(f"parameter 'sessionIds' item {index} must be a UUID string")
-        session = ctx.api.sessions.get(session_id)
-        if session is None:
-            out.append({"sessionId": text, "error": {"code": -32111, "message": f"unknown session {text}"}})
-        elif not _visible(ctx, session):
-            out.append({"sessionId": text, "error": {"code": -32102, "message": "access denied"}})
+    for session_id, item in zip(ids, described, strict=True):
+        if isinstance(item, CBORTag) and item.tag != TAG_ALTERNATIVE_0:
+            error = item.value
+            out.append({"sessionId": str(session_id), "error": {"code": error[0], "message": error[1]}})
         else:
-            out.append(describe(ctx, session))
+            out.append(describe_json(ctx, _unwrap(item)))
     return {"sessions": out}
 
 

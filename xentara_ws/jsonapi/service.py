@@ -13,22 +13,22 @@ import base64
 import binascii
 import inspect
 import logging
-import time
 import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..server.registry import HANDLERS, Handler
-from ..server.session import Session, SubSession
+from ..server.session import Session
 from ..server.state import ServerState
 from ..server.subscriptions import EventScheduler
+from ..sessions.entry import BANNED, identity
 from .actions import MAX_WAITING_POLLS, XENTARA_ACTIONS
-from .admin import ADMIN_ACTIONS, ADMIN_ENTITLEMENT, SESSIONLESS
+from .admin import ADMIN_ACTIONS, SESSIONLESS
 from .context import Action, ActionContext, Params
 from .envelope import ActionError, build_reply, parse_request, session_not_found
 from .events import events_from_message
-from .sessions import EventSink, JsonSession, JsonSessions, SessionLimitReached, identity
+from .sessions import EventSink, JsonSession, JsonSessions
 
 logger = logging.getLogger(__name__)
 
@@ -82,15 +82,15 @@ class EventPump:
 class JsonApi:
     """The jsonAction service of one server."""
 
-    def __init__(
-        self,
-        state: ServerState,
-        handlers: Mapping[int, Handler] | None = None,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
+    def __init__(self, state: ServerState, handlers: Mapping[int, Handler] | None = None) -> None:
         self.state = state
         self.handlers = dict(HANDLERS if handlers is None else handlers)
-        self.sessions = JsonSessions(clock, on_removed=self._removed)
+        self.sessions = JsonSessions(
+            state.sub_sessions,
+            restore_principal=self._restore_principal,
+            on_opened=self._opened,
+            on_removed=self._removed,
+        )
         self._pumps: dict[uuid.UUID, EventPump] = {}
         self._waiters: dict[uuid.UUID, set[asyncio.Future[None]]] = {}
 
@@ -123,7 +123,7 @@ class JsonApi:
             return build_reply(request, error=failure)
         session = ctx.session
         if session is not None:
-            self.sessions.begin_request(session)
+            self.sessions.begin_request(session, ctx.peer_address)
             if sink is not None and session.sink is not sink:
                 self.attach(session, sink, ctx.peer_address)  # §9.15: the latest WebSocket that used the token
         try:
@@ -140,8 +140,9 @@ class JsonApi:
                 warnings=ctx.warnings,
             )
         finally:
-            if session is not None:
-                self.sessions.end_request(session)
+            # ctx.session: the request's session, the one createSession made, or None after deleteSession.
+            if ctx.session is not None:
+                self.sessions.end_request(ctx.session)
         return build_reply(request, result, warnings=ctx.warnings, auth_token=ctx.reply_token)
 
     @staticmethod
@@ -161,7 +162,7 @@ class JsonApi:
         if token is not None:
             session = self.sessions.find(token)
             if session is not None:
-                if session.status == "banned":
+                if session.entry.status == BANNED:
                     raise ActionError(int(ErrorCode.ACCESS_DENIED), "this session is banned")
                 ctx.session = session
                 ctx.connection = session.connection
@@ -172,34 +173,34 @@ class JsonApi:
             return
         if ctx.transport == "http" and authorization and request.action not in SESSIONLESS:
             # §8.1: the header authenticates this one request; no session is created.
-            principal = await self.login_http(authorization, ctx.peer)
-            connection = Session(principal=principal, peer=ctx.peer, hello_done=True, protocol_version=1)
-            own = uuid.uuid4()
-            connection.sub_sessions[own] = SubSession(own, principal)
-            ctx.connection = connection
+            principal, _ = await self.login_http(authorization, ctx.peer)
+            ctx.connection = Session(
+                principal=principal, peer=ctx.peer, peer_address=ctx.peer_address, hello_done=True, protocol_version=1
+            )
             return
         if request.action not in SESSIONLESS:
             raise session_not_found()
 
     # -- authentication -------------------------------------------------------------------------
 
-    async def login_password(self, user: str, password: str, peer: str) -> Any:
+    async def login_password(self, user: str, password: str, peer: str) -> tuple[Any, str]:
+        """(principal, owner identity), or ActionError -32102."""
         authenticator = self.state.sub_session_authenticator
         if authenticator is None:
             return self.login_anonymous()
         return await self._login(authenticator.authenticate_password, (user, password), peer)
 
-    async def login_token(self, token: str, peer: str) -> Any:
+    async def login_token(self, token: str, peer: str) -> tuple[Any, str]:
         authenticator = self.state.sub_session_authenticator
         if authenticator is None:
             return self.login_anonymous()
         return await self._login(authenticator.authenticate_token, (token,), peer)
 
-    def login_anonymous(self) -> Any:
+    def login_anonymous(self) -> tuple[Any, str]:
         """Without a security configuration every client is anonymous and may do everything (as on CBOR)."""
-        return None
+        return None, identity(None)
 
-    async def login_http(self, authorization: str, peer: str) -> Any:
+    async def login_http(self, authorization: str, peer: str) -> tuple[Any, str]:
         scheme, _, credentials = authorization.strip().partition(" ")
         credentials = credentials.strip()
         if scheme.lower() == "basic":
@@ -216,7 +217,7 @@ class JsonApi:
             return await self.login_token(credentials, peer)
         raise ActionError(int(ErrorCode.ACCESS_DENIED), "the Authorization header must be Basic or Bearer credentials")
 
-    async def _login(self, method: Callable[..., Any], args: tuple[Any, ...], peer: str) -> Any:
+    async def _login(self, method: Callable[..., Any], args: tuple[Any, ...], peer: str) -> tuple[Any, str]:
         # Authenticators take the peer (CONTRACTS §3) or not yet; password hashing is slow, so a
         # synchronous one runs in a worker thread, never on the event loop.
         try:
@@ -235,30 +236,61 @@ class JsonApi:
             raise ActionError(int(ErrorCode.ACCESS_DENIED), "authentication failed") from None
         if not self.state.access.allowed(principal, CONNECT_ENTITLEMENT, None):
             raise ActionError(int(ErrorCode.ACCESS_DENIED), f"the {CONNECT_ENTITLEMENT!r} entitlement is not granted")
-        return principal
-
-    def is_admin(self, ctx: ActionContext) -> bool:
-        principal = ctx.connection.principal if ctx.connection is not None else None
-        return bool(self.state.access.allowed(principal, ADMIN_ENTITLEMENT, None))
-
-    def caller_identity(self, ctx: ActionContext) -> str:
-        return identity(ctx.connection.principal if ctx.connection is not None else None)
+        # The registry's identity of the principal is both owner and creator (§9.15), so the
+        # CBOR visibility rules find the session's own requests.
+        return principal, identity(principal)
 
     # -- sessions -------------------------------------------------------------------------------
 
-    def new_session(self, principal: Any, method: str, username: str, ctx: ActionContext) -> tuple[str, JsonSession]:
+    async def new_session(
+        self, principal: Any, owner: str, method: int, options: dict[str, Any], ctx: ActionContext
+    ) -> tuple[str, JsonSession]:
+        """A new JSON session, held by the creating request (and its WebSocket, if any)."""
+        registry = self.state.sub_sessions
+        if len(registry) >= self.state.limits.max_sub_sessions_total:
+            raise ActionError(
+                int(ErrorCode.INVALID_PARAMETER),
+                f"too many sub-sessions on this server (limit max_sub_sessions_total = "
+                f"{self.state.limits.max_sub_sessions_total})",
+            )
         try:
-            token, session = self.sessions.create(principal, method, username, ctx.peer)
-        except SessionLimitReached as error:
-            raise ActionError(int(ErrorCode.INVALID_REQUEST), str(error)) from None
-        pump = EventPump(self, session, asyncio.get_running_loop())
-        self._pumps[session.id] = pump
-        session.connection.events = EventScheduler(self.state.monotonic, self.state.access, principal, pump.wake)
-        session.events.on_put = lambda: self._notify(session.id)
+            token, session, durable = self.sessions.create(
+                principal, owner, method, ctx.peer, ctx.peer_address, options
+            )
+        except OverflowError as error:
+            raise ActionError(int(ErrorCode.INVALID_PARAMETER), str(error)) from None
+        session.running += 1  # the creating request holds it until its reply
+        self.state.sub_sessions.activity(session.entry)  # and counts as its first request
+        ctx.session = session
+        ctx.connection = session.connection
+        ctx.reply_token = token
+        if ctx.sink is not None:
+            self.attach(session, ctx.sink, ctx.peer_address)
+        if durable is not None:
+            await durable  # §9.14: a permanent session is stored before the reply
         return token, session
 
-    def changed(self, session: JsonSession) -> None:
-        """A session's settings changed (the registry stores permanent ones)."""
+    def _opened(self, session: JsonSession) -> None:
+        pump = EventPump(self, session, asyncio.get_running_loop())
+        self._pumps[session.id] = pump
+        session.connection.events = EventScheduler(
+            self.state.monotonic, self.state.access, session.principal, pump.wake
+        )
+        session.events.on_put = lambda: self._notify(session.id)
+
+    def _restore_principal(self, owner: str) -> Any:
+        """The principal of a permanent session's owner after a restart: a configured user's roles."""
+        kind, _, name = owner.partition(":")
+        authenticator = self.state.sub_session_authenticator
+        inner = getattr(authenticator, "authenticator", authenticator)
+        config = getattr(inner, "config", None)
+        users = getattr(config, "users", None)
+        if kind != "user" or not isinstance(users, Mapping) or name not in users:
+            return None
+        from ..security import Principal
+        from ..security.config import EVERYONE
+
+        return Principal(name, frozenset({EVERYONE, *users[name].roles}), "user")
 
     def attach(self, session: JsonSession, sink: EventSink, peer: str) -> None:
         """Events go to this WebSocket from now on; what was queued goes there first."""
@@ -266,7 +298,7 @@ class JsonApi:
         taken, dropped = session.events.take(len(session.events) or 1)
         for index, event in enumerate(taken):
             sink.push_event({**event, "dropped": dropped} if index == 0 and dropped else event)
-        session.events_sent += len(taken)
+        session.entry.events_sent += len(taken)
 
     def detach(self, sink: EventSink) -> None:
         """A WebSocket closed: its sessions go back to queueing (or end, with sessionExpiryInterval 0)."""
@@ -274,17 +306,20 @@ class JsonApi:
             if session.sink is sink:
                 self.sessions.detach(session, sink)
 
+    def open_session(self, session_id: uuid.UUID) -> JsonSession | None:
+        return self.sessions.open_session(session_id)
+
     def deliver(self, session: JsonSession, event: dict[str, Any]) -> None:
         sink = session.sink
         if sink is not None:
             sink.push_event(event)
-            session.events_sent += 1
+            session.entry.events_sent += 1
             return
         before = session.events.dropped
         session.events.put(event)
         lost = session.events.dropped - before
         if lost:
-            session.dropped.add(self.sessions.clock(), lost)
+            session.entry.backlog.add(self.sessions.clock(), lost)
 
     async def wait_for_events(self, session: JsonSession, subscription_id: str | None, timeout: float) -> None:
         """Until the session has an event (of that subscription) or `timeout` seconds passed."""
