@@ -1,4 +1,4 @@
-"""A JSON session is a sub-session of the registry (§8.2, §9.15): CBOR sees, bans and deletes it; leases, wills, permanence."""
+"""A JSON session is a registry sub-session (§8.2, §9.15): seen, banned, deleted over CBOR; leases, wills, restarts."""
 
 from __future__ import annotations
 
