@@ -165,3 +165,44 @@ async def test_a_permanent_session_survives_a_restart(tmp_path) -> None:
     described = await post(second, {"api": "admin", "action": "describeSessions", "authToken": token})
     assert described["result"]["sessions"][0]["description"] == "api key"
     assert described["result"]["sessions"][0]["permanentSession"] is True
+
+
+async def test_subscriptions_are_bound_to_the_session(model: Model) -> None:
+    api = open_api(model)
+    token = await session(api)
+    reply = await post(
+        api,
+        {
+            "action": "subscribe",
+            "authToken": token,
+            "params": {"elements": [{"element": "Group 1.Counter", "attributes": ["value"]}], "queueSize": 3},
+        },
+    )
+    described = await cbor(api)(258, {0: [await session_id(api, token)]})
+    assert described[2][0].value[14][4] == 1  # CBOR sees the bound subscription
+    model.lookup("Group 1.Counter").publish(1)  # between requests: retained by the registry
+    events = await post(api, {"action": "getEvents", "authToken": token})
+    assert [e["values"]["value"] for e in events["result"]["events"]] == [7, 1]
+    assert {e["subscriptionId"] for e in events["result"]["events"]} == {reply["result"]["subscriptionId"]}
+
+
+async def test_a_permanent_sessions_subscription_survives_a_restart(tmp_path) -> None:
+    clock = FakeClock()
+    first = demo_api(clock)
+    first.state.sub_sessions.store = SqliteStore(tmp_path)
+    token = await session(first, permanentSession=True)
+    subscribed = await post(
+        first,
+        {
+            "action": "subscribe",
+            "authToken": token,
+            "params": {"elements": [{"element": "Plant.Line.Setpoint", "attributes": ["value"]}]},
+        },
+    )
+    first.state.sub_sessions.close()
+    second = demo_api(clock)
+    second.state.sub_sessions.store = SqliteStore(tmp_path)
+    second.state.sub_sessions.load(second.state.model.find)
+    events = await post(second, {"action": "getEvents", "authToken": token})
+    assert [e["subscriptionId"] for e in events["result"]["events"]] == [subscribed["result"]["subscriptionId"]]
+    assert events["result"]["events"][0]["element"] == "Plant.Line.Setpoint"

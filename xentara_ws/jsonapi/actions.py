@@ -160,17 +160,18 @@ async def subscribe(ctx: ActionContext, p: Params) -> dict[str, Any]:
                 raise key
             keys.append(key)
         array.append({0: element.uuid, 1: keys})
-    params: dict[int, Any] = {0: array}
+    queue_size = p.uint("queueSize", 1, minimum=1, maximum=1000)
+    assert queue_size is not None
+    # §8.5: bound to the session (§7), so changes are kept between requests and across restarts.
+    params: dict[int, Any] = {0: array, 256: {0: session.id, 1: queue_size}}
     for name, key in (("maximumUpdateRate", 1), ("minimumUpdateRate", 2)):
         rate = p.uint(name)
         if rate is not None:
             params[key] = rate
-    queue_size = p.uint("queueSize", 1, minimum=1, maximum=1000)
     desired = p.uuid("subscriptionId")
     if desired is not None:
         params[3] = desired
     subscription_id = await ctx.call(Opcode.SUBSCRIBE, params)
-    assert queue_size is not None
     session.events.queue_sizes[str(subscription_id)] = queue_size
     return {"subscriptionId": str(subscription_id)}
 
@@ -195,10 +196,10 @@ async def get_events(ctx: ActionContext, p: Params) -> dict[str, Any]:
         if events is None or subscription not in events.subscriptions:
             raise ActionError(-32110, f"unknown subscription {subscription}")
     queue = session.events
+    await ctx.api.settle(session)
     if wait_ms and not queue.has_events(subscription_id):
         await ctx.api.wait_for_events(session, subscription_id, wait_ms / 1000)
     taken, dropped = queue.take(max_events, subscription_id)
-    session.entry.events_sent += len(taken)
     return {"events": taken, "dropped": dropped}
 
 

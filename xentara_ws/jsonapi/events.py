@@ -32,7 +32,11 @@ def events_from_message(model: Model, message: bytes) -> list[dict[str, Any]]:
     for packet in packets:
         body = packet[2]
         element = model.find(body[1])
-        events.append(data_change(str(body[0]), element, body[1], body[2]))
+        event = data_change(str(body[0]), element, body[1], body[2])
+        dropped = body.get(256)
+        if dropped:
+            event["dropped"] = dropped.get(0, 0)  # §7: changes lost before this one while detached
+        events.append(event)
     return events
 
 

@@ -90,6 +90,7 @@ class JsonApi:
             restore_principal=self._restore_principal,
             on_opened=self._opened,
             on_removed=self._removed,
+            on_detaching=self._flush,
         )
         self._pumps: dict[uuid.UUID, EventPump] = {}
         self._waiters: dict[uuid.UUID, set[asyncio.Future[None]]] = {}
@@ -278,6 +279,21 @@ class JsonApi:
         )
         session.events.on_put = lambda: self._notify(session.id)
 
+    def _flush(self, session: JsonSession) -> None:
+        pump = self._pumps.get(session.id)
+        if pump is not None:
+            pump.flush()
+
+    async def settle(self, session: JsonSession) -> None:
+        """Let events handed over on attaching (a bound subscription's catch-up) reach the queue.
+
+        The registry queues the catch-up for the next loop iteration and the pump collects on the
+        one after, so two iterations bring them in; then whatever else is due is collected now.
+        """
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        self._flush(session)
+
     def _restore_principal(self, owner: str) -> Any:
         """The principal of a permanent session's owner after a restart: a configured user's roles."""
         kind, _, name = owner.partition(":")
@@ -298,7 +314,6 @@ class JsonApi:
         taken, dropped = session.events.take(len(session.events) or 1)
         for index, event in enumerate(taken):
             sink.push_event({**event, "dropped": dropped} if index == 0 and dropped else event)
-        session.entry.events_sent += len(taken)
 
     def detach(self, sink: EventSink) -> None:
         """A WebSocket closed: its sessions go back to queueing (or end, with sessionExpiryInterval 0)."""
@@ -310,16 +325,18 @@ class JsonApi:
         return self.sessions.open_session(session_id)
 
     def deliver(self, session: JsonSession, event: dict[str, Any]) -> None:
+        # Events of bound subscriptions are counted by the registry as they are collected.
         sink = session.sink
         if sink is not None:
             sink.push_event(event)
-            session.entry.events_sent += 1
             return
+        carried = event.pop("dropped", 0)  # lost while detached: the registry counted them
         before = session.events.dropped
         session.events.put(event)
         lost = session.events.dropped - before
         if lost:
             session.entry.backlog.add(self.sessions.clock(), lost)
+        session.events.dropped += carried
 
     async def wait_for_events(self, session: JsonSession, subscription_id: str | None, timeout: float) -> None:
         """Until the session has an event (of that subscription) or `timeout` seconds passed."""

@@ -81,12 +81,14 @@ class JsonSessions:
         restore_principal: Callable[[str], Any] = lambda owner: None,
         on_opened: Callable[[JsonSession], None] = lambda session: None,
         on_removed: Callable[[JsonSession], None] = lambda session: None,
+        on_detaching: Callable[[JsonSession], None] = lambda session: None,
         max_per_owner: int = MAX_SESSIONS_PER_OWNER,
     ) -> None:
         self.registry = registry
         self.restore_principal = restore_principal
         self.on_opened = on_opened
         self.on_removed = on_removed
+        self.on_detaching = on_detaching
         self.max_per_owner = max_per_owner
         self._open: dict[uuid.UUID, JsonSession] = {}
 
@@ -188,6 +190,7 @@ class JsonSessions:
         # Neither a request nor a WebSocket holds it: the lease runs (§8.2); with
         # sessionExpiryInterval 0 the registry removes it at once (§9.18).
         if session.running <= 0 and session.sink is None and session.entry.attachment is session.connection:
+            self.on_detaching(session)  # what is due now is queued; later changes the registry retains
             self.registry.detach(session.entry, lost=True)
             if self.registry.get(session.id) is None:
                 self._forget(session.id)
