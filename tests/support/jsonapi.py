@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import http.client
 import inspect
 import json
+import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,3 +121,57 @@ class RecordingChannel:
 
     def messages(self) -> list[dict[str, Any]]:
         return [json.loads(text) for text in self.texts]
+
+
+# -- over the network -----------------------------------------------------------------------------
+
+
+@dataclass
+class HttpReply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.body)
+        return value
+
+
+def _exchange(
+    port: int, requests: list[tuple[str, bytes, dict[str, str]]], tls: bool, timeout: float
+) -> list[HttpReply]:
+    """Several requests on one kept-alive HTTP connection (http.client, so run it in a thread)."""
+    if tls:
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        connection: http.client.HTTPConnection = http.client.HTTPSConnection(
+            "127.0.0.1", port, timeout=timeout, context=context
+        )
+    else:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    replies = []
+    try:
+        for method, body, headers in requests:
+            connection.request(method, "/api", body=body if method not in ("GET", "HEAD") else None, headers=headers)
+            response = connection.getresponse()
+            replies.append(
+                HttpReply(response.status, {k.lower(): v for k, v in response.getheaders()}, response.read())
+            )
+    finally:
+        connection.close()
+    return replies
+
+
+async def exchange(
+    port: int, *requests: tuple[str, bytes, dict[str, str]], tls: bool = False, timeout: float = 10
+) -> list[HttpReply]:
+    return await asyncio.to_thread(_exchange, port, list(requests), tls, timeout)
+
+
+async def call(port: int, body: Any, *, tls: bool = False, **headers: str) -> dict[str, Any]:
+    """POST one jsonAction request over a real HTTP connection; the reply object (asserting 200)."""
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    reply = (await exchange(port, ("POST", data, headers), tls=tls))[0]
+    assert reply.status == 200, (reply.status, reply.body)
+    return reply.json()

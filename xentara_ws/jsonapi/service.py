@@ -33,6 +33,7 @@ from .sessions import EventSink, JsonSession, JsonSessions
 logger = logging.getLogger(__name__)
 
 CONNECT_ENTITLEMENT = "websocket.connect"
+SWEEP_INTERVAL_S = 60.0
 _NS = 1_000_000_000
 _ACTION_TABLES: dict[str | None, tuple[dict[str, tuple[Action, frozenset[str]]], ...]] = {
     None: (XENTARA_ACTIONS, ADMIN_ACTIONS),
@@ -94,6 +95,22 @@ class JsonApi:
         )
         self._pumps: dict[uuid.UUID, EventPump] = {}
         self._waiters: dict[uuid.UUID, set[asyncio.Future[None]]] = {}
+        self._sweeper: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        """Forget, once a minute, the state of sessions the registry removed (expired or deleted)."""
+        self._sweeper = asyncio.get_running_loop().call_later(SWEEP_INTERVAL_S, self._sweep_and_rearm)
+
+    def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            self._sweeper = None
+        for pump in self._pumps.values():
+            pump.close()
+
+    def _sweep_and_rearm(self) -> None:
+        self.sweep()
+        self.start()
 
     # -- one request --------------------------------------------------------------------------
 
