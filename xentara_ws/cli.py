@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .client.commands import add_commands as add_client_commands
+from .client.session_commands import add_session_commands
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     passwd = subparsers.add_parser("passwd", help="set a user's password in passwords.json (like xentara-password)")
     add_passwd_arguments(passwd)
     add_client_commands(subparsers)
+    add_session_commands(subparsers)
     return parser
 
 

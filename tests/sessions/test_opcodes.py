@@ -104,7 +104,15 @@ async def test_describe_answers_per_id_in_order(server, clock):
     d = first.value
     assert first.tag == 121 and set(d) == set(range(19))
     assert (d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8]) == (
-        mine, "user:operator", 2, "normal", False, 10, 30, "desk 3", True
+        mine,
+        "user:operator",
+        2,
+        "normal",
+        False,
+        10,
+        30,
+        "desk 3",
+        True,
     )
     assert d[9] == TimePoint.from_seconds(clock.now) and d[10] == d[9]
     assert d[11] == TimePoint.from_seconds(clock.now + 45)

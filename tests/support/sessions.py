@@ -53,7 +53,7 @@ def write_config(folder: Path) -> Path:
     ]
     security["ACL"]["entries"] = [
         {"role": "Everyone", "allow": ["websocket.connect"]},
-        {"role": "Administrator", "allow": ["write", "read", "sessions.admin"]},
+        {"role": "Administrator", "allow": ["write", "read", "sessions.admin", "suspend"]},
         {"role": "Operator", "allow": ["write", "read"]},
         {"role": "Viewer", "allow": ["read"]},
     ]
@@ -139,3 +139,15 @@ async def describe(client: RawClient, session_id: uuid.UUID) -> Any:
 async def read_register(client: RawClient) -> Any:
     reply = await client.request(4, {0: TEST_REGISTER, 1: [11]})
     return reply[2][11].value
+
+
+async def wait_detached(server: XentaraServer, session_id: uuid.UUID) -> None:
+    """Until the server noticed that the connection of `session_id` is gone (or it was removed)."""
+    import asyncio
+
+    for _ in range(500):
+        entry = server.state.sub_sessions.get(session_id)
+        if entry is None or not entry.connected:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"sub-session {session_id} is still attached")

@@ -1,6 +1,7 @@
 """An asyncio client for the Xentara WebSocket API: `async with connect(url, user=..., password=...) as c:`."""
 
 from .connection import DEFAULT_URL, XentaraClient, connect
+from .sub_sessions import Health, LastWill, SubSessionDescription, SubSessionSummary
 from .subscription import Subscription
 from .tls import certificate_fingerprint
 from .types import (
@@ -24,7 +25,11 @@ __all__ = [
     "Change",
     "ConnectionFailed",
     "Element",
+    "Health",
+    "LastWill",
     "MetaData",
+    "SubSessionDescription",
+    "SubSessionSummary",
     "Subscription",
     "Timestamp",
     "Values",

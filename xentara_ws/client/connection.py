@@ -39,6 +39,14 @@ from ..protocol.identifiers import (
 from ..protocol.identifiers import (
     MetaData as MetaDataId,
 )
+from .sub_sessions import (
+    Health,
+    LastWill,
+    SubSessionDescription,
+    SubSessionSummary,
+    description_or_error,
+    options_map,
+)
 from .subscription import Subscription
 from .tls import build_ssl_context, check_fingerprint
 from .types import (
@@ -383,7 +391,9 @@ class XentaraClient:
             if not matches:
                 return
             subscription = matches[0]
-        subscription._deliver(element, decode_values(content.get(2)))
+        drops = content.get(256)
+        dropped = drops.get(0, 0) if isinstance(drops, Mapping) else 0
+        subscription._deliver(element, decode_values(content.get(2)), dropped)
 
     def _on_disconnect(self, ws: ClientConnection) -> None:
         if ws is not self._ws:
@@ -423,7 +433,7 @@ class XentaraClient:
             self._call_now(Opcode.CREATE_SUB_SESSION, {0: login.authentication, 1: session_id})
             for session_id, login in self._sub_sessions.items()
         ]
-        restores += [self._call_now(Opcode.SUBSCRIBE, s._params()) for s in self._subscriptions.values()]
+        restores += [self._call_now(Opcode.SUBSCRIBE, s._params()) for s in self._subscriptions.values() if s.entries]
         results = await asyncio.gather(*restores, return_exceptions=True)
         for result in results:
             if isinstance(result, XentaraError):
@@ -507,12 +517,16 @@ class XentaraClient:
         min_update_rate: int | None = None,
         subscription_id: uuid.UUID | None = None,
         queue_size: int = 10_000,
+        sub_session: uuid.UUID | None = None,
+        retain: int = 1,
     ) -> Subscription:
         """Subscribe to elements (a list with common attributes, or a map element -> attributes).
 
         max_update_rate: shortest interval between events for one element (ms);
         min_update_rate: heartbeat interval (ms). The returned Subscription is an async iterator
         of Change objects; the first one per element carries the current values.
+        sub_session binds it to that sub-session (xentara-ws): while the sub-session is detached the
+        server keeps the last `retain` changes per element and sends them after a resume.
         """
         if isinstance(items, Mapping):
             pairs = list(items.items())
@@ -523,6 +537,8 @@ class XentaraClient:
         entries = [(u, [_wire_attribute(a) for a in attrs]) for u, (_, attrs) in zip(resolved, pairs, strict=False)]
         desired = subscription_id if subscription_id is not None else uuid.uuid4()
         subscription = Subscription(self, desired, entries, max_update_rate, min_update_rate, queue_size)
+        subscription.sub_session = sub_session
+        subscription.retain = retain
         # Registered before the request so the initial events (sent right after the reply) are kept.
         self._subscriptions[desired] = subscription
         try:
@@ -534,6 +550,16 @@ class XentaraClient:
             self._subscriptions.pop(desired, None)
             subscription.id = reply
             self._subscriptions[reply] = subscription
+        return subscription
+
+    def bound_subscription(self, subscription_id: uuid.UUID, queue_size: int = 10_000) -> Subscription:
+        """Receive the events of a bound subscription made on another connection.
+
+        Call it before resuming the sub-session (create_sub_session with its id): the changes the
+        server kept while it was detached arrive right after the resume.
+        """
+        subscription = Subscription(self, subscription_id, [], None, None, queue_size)
+        self._subscriptions[subscription_id] = subscription
         return subscription
 
     async def unsubscribe(self, subscription: Subscription | uuid.UUID) -> None:
@@ -572,8 +598,21 @@ class XentaraClient:
         user: str | None = None,
         password: str | None = None,
         session_id: uuid.UUID | None = None,
+        permanent: bool | None = None,
+        keep_alive: int | None = None,
+        expiry: int | None = None,
+        description: str | None = None,
+        health: Health | None = None,
+        last_will: LastWill | None = None,
+        status: str | None = None,
     ) -> uuid.UUID:
-        """Log a person in on top of the connection: OAuth token, DER certificate or user/password."""
+        """Log a person in on top of the connection: OAuth token, DER certificate or user/password.
+
+        With `session_id` naming an existing sub-session of the same person, it is resumed (moved
+        here with its bound subscriptions). The keyword options are the xentara-ws extensions:
+        `permanent` (survives connections and restarts), `keep_alive` and `expiry` in seconds,
+        `description`, `health` thresholds, a `last_will`, `status`.
+        """
         given = [token is not None, certificate is not None, user is not None]
         if sum(given) != 1:
             raise ValueError("give exactly one of token, certificate or user (with password)")
@@ -586,6 +625,17 @@ class XentaraClient:
         params: dict[int, Any] = {0: authentication}
         if session_id is not None:
             params[1] = session_id
+        options = options_map(
+            permanent=permanent,
+            keep_alive=keep_alive,
+            expiry=expiry,
+            description=description,
+            health=health,
+            status=status,
+            **({"last_will": last_will} if last_will is not None else {}),
+        )
+        if options:
+            params[256] = options
         result: uuid.UUID = await self.request(Opcode.CREATE_SUB_SESSION, params)
         # Kept so that a reconnect logs in again under the same id.
         self._sub_sessions[result] = _SubSessionLogin(authentication)
@@ -594,6 +644,37 @@ class XentaraClient:
     async def close_sub_session(self, session_id: uuid.UUID) -> None:
         self._sub_sessions.pop(session_id, None)
         await self.request(Opcode.CLOSE_SUB_SESSION, {0: session_id})
+
+    async def ping(self, session_id: uuid.UUID | None = None) -> int | None:
+        """Without an id: is the server alive (None). With one: keep it alive; ms until it expires, or None."""
+        reply = await self.request(Opcode.PING, {0: session_id} if session_id is not None else None)
+        return None if session_id is None or reply is None else reply.get(0)
+
+    async def list_sub_sessions(
+        self, *, include_hidden: bool = False, owner: str | None = None, status: str | None = None
+    ) -> list[SubSessionSummary]:
+        params: dict[int, Any] = {0: include_hidden} if include_hidden else {}
+        if owner is not None:
+            params[1] = owner
+        if status is not None:
+            params[2] = status
+        reply = await self.request(Opcode.LIST_SUB_SESSIONS, params or None)
+        return [SubSessionSummary.from_wire(item) for item in reply or ()]
+
+    async def describe_sub_sessions(
+        self, session_ids: Iterable[uuid.UUID]
+    ) -> list[SubSessionDescription | XentaraError]:
+        reply = await self.request(Opcode.DESCRIBE_SUB_SESSIONS, {0: list(session_ids)})
+        return [description_or_error(item) for item in reply]
+
+    async def alter_sub_session(self, session_id: uuid.UUID, **options: Any) -> SubSessionDescription:
+        """Change options (keyword arguments as for create_sub_session; `last_will=None` removes it)."""
+        reply = await self.request(Opcode.ALTER_SUB_SESSION, {0: session_id, 1: options_map(**options)})
+        return SubSessionDescription.from_wire(reply)
+
+    async def delete_sub_session(self, session_id: uuid.UUID) -> None:
+        self._sub_sessions.pop(session_id, None)
+        await self.request(Opcode.DELETE_SUB_SESSION, {0: session_id})
 
     async def check_access(self, session_id: uuid.UUID) -> AccessRights:
         reply = await self.request(Opcode.CHECK_ACCESS, {0: session_id})

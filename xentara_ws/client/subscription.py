@@ -43,6 +43,10 @@ class Subscription:
         self.closed = False
         self._error: BaseException | None = None
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size)
+        self.sub_session: uuid.UUID | None = None
+        """The sub-session it is bound to (xentara-ws extension), None for an ordinary subscription."""
+        self.retain = 1
+        """Changes per element the server keeps while that sub-session is detached (1-1000)."""
 
     def _params(self) -> dict[int, Any]:
         params: dict[int, Any] = {
@@ -53,9 +57,11 @@ class Subscription:
             params[1] = self.max_update_rate
         if self.min_update_rate is not None:
             params[2] = self.min_update_rate
+        if self.sub_session is not None:
+            params[256] = {0: self.sub_session, 1: self.retain}
         return params
 
-    def _deliver(self, element: uuid.UUID, values: Values) -> None:
+    def _deliver(self, element: uuid.UUID, values: Values, dropped: int = 0) -> None:
         if self.closed:
             return
         merged = Values(self.latest.get(element, {}))
@@ -65,7 +71,7 @@ class Subscription:
             # A consumer that does not keep up loses the oldest changes, not the newest.
             logger.warning("subscription %s: consumer is slow, dropping the oldest change", self.id)
             self._queue.get_nowait()
-        self._queue.put_nowait(Change(self.id, element, values))
+        self._queue.put_nowait(Change(self.id, element, values, dropped))
 
     def _finish(self, error: BaseException | None = None) -> None:
         if self.closed:

@@ -181,6 +181,8 @@ class Change:
     subscription_id: uuid.UUID
     element: uuid.UUID
     values: Values = field(default_factory=Values)
+    dropped: int = 0
+    """Changes of this element the server dropped before this one (a bound subscription's queue)."""
 
 
 def attribute_key(raw: Any) -> AttributeKey:

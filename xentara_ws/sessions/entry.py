@@ -7,7 +7,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .health import HealthThresholds, SlidingRate
+from .health import NO_THRESHOLDS, HealthThresholds, SlidingRate
 from .will import LastWill
 
 NORMAL = "normal"
@@ -92,7 +92,7 @@ class SubSessionEntry:
     expiry_s: int = 0
     status: str = NORMAL
     description: str = ""
-    health: HealthThresholds = field(default_factory=HealthThresholds)
+    health: HealthThresholds = NO_THRESHOLDS
     last_will: LastWill | None = None
     principal: Any = None
     """Who logged in; None after a restart until resumed (wills need it)."""

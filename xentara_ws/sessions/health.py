@@ -15,11 +15,14 @@ class SlidingRate:
     __slots__ = ("_buckets",)
 
     def __init__(self) -> None:
-        self._buckets: deque[list[int]] = deque()
+        self._buckets: deque[list[int]] | None = None
+        """Made on first use: most of a large registry's entries are idle."""
 
     def add(self, now: float, count: int = 1) -> None:
         second = int(now)
         buckets = self._buckets
+        if buckets is None:
+            buckets = self._buckets = deque()
         if buckets and buckets[-1][0] == second:
             buckets[-1][1] += count
         else:
@@ -28,6 +31,8 @@ class SlidingRate:
                 buckets.popleft()
 
     def total(self, now: float) -> int:
+        if self._buckets is None:
+            return 0
         oldest = int(now) - WINDOW_S
         return sum(count for second, count in self._buckets if second > oldest)
 
@@ -54,6 +59,9 @@ class HealthThresholds:
     @classmethod
     def from_map(cls, value: dict[Any, Any]) -> HealthThresholds:
         return cls(*(int(value.get(key, 0)) for key in range(5)))
+
+
+NO_THRESHOLDS = HealthThresholds()
 
 
 def evaluate(

@@ -144,16 +144,21 @@ class SubSessionRegistry:
             self._attach(entry, attachment, catch_up=True)
         self._schedule(entry)
 
-    def detach(self, entry: SubSessionEntry, *, lost: bool) -> None:
-        """Take `entry` off its attachment. `lost=True` is a connection loss (lease, last will)."""
+    def detach(self, entry: SubSessionEntry, *, lost: bool, lease: bool | None = None) -> None:
+        """Take `entry` off its attachment.
+
+        `lost=True` is a connection loss: the lease runs from now (`T_idle`) and the last will is
+        scheduled. `lease=True` without a loss starts the lease only (a JSON session whose HTTP
+        request ended); `lost=False` alone just detaches (close_sub_session of a permanent one).
+        """
         if entry.attachment is None:
             return
         now = self.clock()
         self._release(entry)
         self._retain(entry)
-        if lost:
+        if lost or lease:
             entry.closed_at = now
-            if not entry.lost:
+            if lost and not entry.lost:
                 self._loss(entry, now)
             if self._expired(entry, now):
                 self._remove(entry)
@@ -169,7 +174,9 @@ class SubSessionRegistry:
     def close_session(self, entry: SubSessionEntry) -> Durable:
         """close_sub_session: a temporary entry is removed, a permanent one detached. No will."""
         self._cancel_will(entry)
-        entry.lost = False
+        # Closed orderly: no loss (and so no will) until it is resumed and lost again.
+        entry.lost = True
+        entry.lapsed = False
         if not entry.permanent:
             return self._remove(entry)
         self._release(entry)
@@ -203,7 +210,8 @@ class SubSessionRegistry:
         self._apply(entry, options)
         if entry.status == BANNED and not banned_before:
             self._cancel_will(entry)
-            entry.lost = False
+            entry.lost = True  # as for an orderly close: no will until resumed and lost again
+            entry.lapsed = False
             self._release(entry)
             self._retain(entry)
         self._reschedule(entry)
@@ -314,10 +322,11 @@ class SubSessionRegistry:
             self._arm(heap[0][0])
 
     def _evaluate(self, entry: SubSessionEntry, now: float) -> None:
-        idle = idle_at(entry.keep_alive_s, entry.last_activity, entry.closed_at)
-        if idle is not None and idle <= now and not entry.lost:
+        # A connection loss was handled when it happened; here only a keep-alive lapse is one.
+        lapse = idle_at(entry.keep_alive_s, entry.last_activity, None)
+        if lapse is not None and lapse <= now and not entry.lost:
             entry.lapsed = entry.attachment is not None
-            self._loss(entry, idle)
+            self._loss(entry, lapse)
         if self._expired(entry, now):
             self._remove(entry)
             return
@@ -333,9 +342,9 @@ class SubSessionRegistry:
             return
         candidates = []
         if not entry.lost:
-            idle = idle_at(entry.keep_alive_s, entry.last_activity, entry.closed_at)
-            if idle is not None:
-                candidates.append(idle)
+            lapse = idle_at(entry.keep_alive_s, entry.last_activity, None)
+            if lapse is not None:
+                candidates.append(lapse)
         removal = self.expires_at(entry)
         if removal is not None:
             candidates.append(removal)
@@ -401,6 +410,7 @@ class SubSessionRegistry:
             entry.lost = False
             entry.lapsed = False
             self._cancel_will(entry)
+            self._schedule(entry)  # its next keep-alive lapse counts again
 
     # -- attachment and bound subscriptions ----------------------------------------------------------
 
