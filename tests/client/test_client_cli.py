@@ -154,7 +154,8 @@ async def test_credentials_from_environment(monkeypatch, capsys):
     seen: list[str | None] = []
 
     class Gate:
-        def admit(self, authorization: str | None, peer: str) -> object:
+        def admit(self, request: object) -> object:
+            authorization = request.header("authorization")  # type: ignore[attr-defined]
             seen.append(authorization)
             return None
 

@@ -12,8 +12,8 @@ from client.support import PasswordLogins, free_port, url
 from helpers import REGISTER_UUID, small_model
 
 from xentara_ws.client import ConnectionFailed, XentaraClient, certificate_fingerprint, connect
+from xentara_ws.edge import HttpRequest, UpgradeRefused
 from xentara_ws.server.app import XentaraServer
-from xentara_ws.server.edge import UpgradeRefused
 
 
 class RecordingGate:
@@ -22,7 +22,8 @@ class RecordingGate:
     def __init__(self) -> None:
         self.headers: list[str | None] = []
 
-    def admit(self, authorization: str | None, peer: str) -> object:
+    def admit(self, request: HttpRequest) -> object:
+        authorization = request.header("authorization")
         self.headers.append(authorization)
         if authorization == "Basic " + base64.b64encode(b"mallory:x").decode():
             raise UpgradeRefused(401, "Unauthorized", [("WWW-Authenticate", 'Basic realm="Xentara"')])

@@ -119,7 +119,7 @@ async def test_a_client_that_does_not_read_replies_is_throttled_not_buffered_wit
             await asyncio.wait_for(client.connection.send(request), 0.05)
         except TimeoutError:
             break  # TCP back-pressure reached the client: the server stopped reading
-    outbound_sizes = [c.transport.get_write_buffer_size() for c in server.edge.connections if c.transport]
+    outbound_sizes = [server.edge.api.write_buffer_size(s) for s in server.edge.api.sessions()]
     assert max(outbound_sizes) < 8 * 1024 * 1024
     other = await RawClient.open(server.port)
     assert (await other.request(8))[2] == 2

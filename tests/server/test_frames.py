@@ -110,7 +110,6 @@ async def test_a_text_frame_is_answered_with_a_parse_error(server):
 async def test_a_close_frame_is_answered_with_a_close_frame(server):
     reader, writer = await open_raw(server.port)
     writer.write(frame(HELLO) + frame((1000).to_bytes(2, "big"), opcode=8))
-    assert (await read_frame(reader))[0] == 2
     opcode, payload = await read_frame(reader)
     assert opcode == 8 and int.from_bytes(payload[:2], "big") == 1000
     writer.close()
@@ -219,16 +218,16 @@ def test_any_split_of_a_stream_of_frames_gets_every_reply_in_order(threaded_serv
         assert response.startswith(b"HTTP/1.1 101")
         for start in range(0, len(late), 7):
             sock.sendall(late[start : start + 7])
-        assert decode(read_frame_blocking(sock)[1]) == [[1, 1, {0: 1}]]
         replies = []
         pongs = 0
-        while len(replies) < len(messages):
+        while len(replies) < len(messages) + 1:
             opcode, payload = read_frame_blocking(sock)
             if opcode == 10:
                 pongs += 1
             else:
                 replies.append(decode(payload))
-        assert [[p[1] for p in r] for r in replies] == [[p[1] for p in m] for m in messages]
+        assert replies[0] == [[1, 1, {0: 1}]]
+        assert [[p[1] for p in r] for r in replies[1:]] == [[p[1] for p in m] for m in messages]
         if ping_at is not None:
             if pongs == 0:
                 assert read_frame_blocking(sock) == (10, b"ping")

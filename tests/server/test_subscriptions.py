@@ -296,7 +296,7 @@ async def test_a_stalled_client_is_disconnected_with_bounded_memory_and_others_a
         bystander = await RawClient.open(server.port)
         await stalled.batch(*[[0, i, 6, {0: [{0: REGISTER_UUID, 1: [11, 9, 7, 6]}]}] for i in range(500)])
         await bystander.request(6, {0: [{0: REGISTER_UUID, 1: [11]}], 1: 20})
-        stalled_session = next(s for s in server.edge.connections.values() if s.events.attribute_count == 2000)
+        stalled_session = next(s for s in server.edge.api.sessions() if s.events.attribute_count == 2000)
         delivered = 0
         peak_buffer = 0
         peak_pending = 0
@@ -307,9 +307,7 @@ async def test_a_stalled_client_is_disconnected_with_bounded_memory_and_others_a
             value += 1
             register.update(value, server.model.clock())
             await asyncio.sleep(0.001)
-            for connection, session in server.edge.connections.items():
-                if session is stalled_session and connection.transport is not None:
-                    peak_buffer = max(peak_buffer, connection.transport.get_write_buffer_size())
+            peak_buffer = max(peak_buffer, server.edge.api.write_buffer_size(stalled_session))
             peak_pending = max(peak_pending, len(stalled_session.events._pending))
             try:
                 delivered += len(await bystander.next_events(timeout=0.001))

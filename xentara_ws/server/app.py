@@ -9,12 +9,12 @@ import signal
 import ssl
 from typing import Any
 
+from ..edge import Edge, Gatekeeper
 from ..model.tree import Model
 from ..protocol.identifiers import Stage
 from ..sessions.storage import SubSessionStore
 from . import commands  # noqa: F401  (registers the command handlers)
 from .access import AccessPolicy, OpenAccess, SubSessionAuthenticator
-from .edge import Gatekeeper, WebSocketEdge
 from .limits import Limits
 from .state import ServerState
 
@@ -50,7 +50,7 @@ class XentaraServer:
             shutdown_enabled=shutdown_enabled,
         )
         self.simulation = simulation
-        self.edge = WebSocketEdge(self.state, gatekeeper)
+        self.edge = Edge(self.state, gatekeeper)
         self.stopped = asyncio.Event()
         self._simulation_task: asyncio.Task[None] | None = None
         self._simulation_wake = asyncio.Event()

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..edge import API_PATH, Gatekeeper
 from ..model import ModelError, Simulation, load_model
 from .access import AccessPolicy, SubSessionAuthenticator
 from .app import XentaraServer
-from .edge import API_PATH, Gatekeeper
 from .limits import Limits
 
 logger = logging.getLogger(__name__)

@@ -24,3 +24,7 @@ class Limits:
     send_timeout: float = 30.0
     """Seconds a client may stall reading before it is disconnected as a slow consumer (1008)."""
     max_connections: int = 10000
+    open_timeout: float = 10.0
+    """Seconds a new (or idle keep-alive) connection has to send a complete HTTP request before it is closed."""
+    close_timeout: float = 10.0
+    """Seconds the closing handshake may take before the connection is aborted."""

@@ -11,6 +11,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..edge import HttpRequest, UpgradeRefused
 from ..security import (
     AccessControl,
     AuthenticationFailed,
@@ -20,7 +21,6 @@ from ..security import (
     load_configuration,
     server_ssl_context,
 )
-from .edge import UpgradeRefused
 
 if TYPE_CHECKING:
     from .bootstrap import ServePlan
@@ -45,7 +45,11 @@ class SecurityGate:
         self.clock = clock
         self._verified: OrderedDict[bytes, tuple[float, Principal]] = OrderedDict()
 
-    def admit(self, authorization: str | None, peer: str) -> Principal:
+    def admit(self, request: HttpRequest) -> Principal:
+        # Authorization is a singleton field: repeated ones are combined (RFC 9110 5.3), which makes
+        # malformed credentials that are refused and counted like any other failed login.
+        authorization = ", ".join(request.header_values("authorization")) or None
+        peer = request.peer_host
         principal = self._remembered(authorization)
         if principal is None:
             try:
