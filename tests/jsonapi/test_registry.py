@@ -105,29 +105,40 @@ async def test_the_lease_runs_from_the_end_of_the_last_request(model: Model) -> 
     assert (await post(api, {"action": "getStage", "authToken": token}))["errorCode"] == 12031
 
 
-async def test_the_last_will_is_written_when_no_request_follows_in_time() -> None:
+async def test_the_last_will_is_written_after_a_keep_alive_lapse() -> None:
     clock = FakeClock()
     api = demo_api(clock)
     setpoint = api.state.model.lookup("Plant.Line.Setpoint")
-    await session(api, willElement="Plant.Line.Setpoint", willValue=3, willDelaySeconds=5)
     before = setpoint.value
-    clock.advance(4)
+    await session(api, keepAliveSeconds=2, willElement="Plant.Line.Setpoint", willValue=3, willDelaySeconds=5)
+    clock.advance(7.5)  # the lapse is at 1.5 x 2 s = 3 s, the will 5 s later
     api.state.sub_sessions.tick()
     assert setpoint.value == before
-    clock.advance(2)
+    clock.advance(1)
     api.state.sub_sessions.tick()
     assert setpoint.value == 3.0
 
 
-async def test_a_request_in_time_cancels_the_will() -> None:
+async def test_a_request_before_the_lapse_keeps_the_will_from_firing() -> None:
     clock = FakeClock()
     api = demo_api(clock)
     setpoint = api.state.model.lookup("Plant.Line.Setpoint")
-    token = await session(api, willElement="Plant.Line.Setpoint", willValue=3, willDelaySeconds=5)
     before = setpoint.value
-    clock.advance(4)
-    await post(api, {"api": "admin", "action": "pingSession", "authToken": token})
-    clock.advance(4)
+    token = await session(api, keepAliveSeconds=2, willElement="Plant.Line.Setpoint", willValue=3, willDelaySeconds=5)
+    for _ in range(5):
+        clock.advance(2.5)
+        api.state.sub_sessions.tick()
+        await post(api, {"api": "admin", "action": "pingSession", "authToken": token})
+    assert setpoint.value == before
+
+
+async def test_the_end_of_an_http_request_is_no_loss() -> None:
+    clock = FakeClock()
+    api = demo_api(clock)
+    setpoint = api.state.model.lookup("Plant.Line.Setpoint")
+    before = setpoint.value
+    await session(api, willElement="Plant.Line.Setpoint", willValue=3, willDelaySeconds=0)
+    clock.advance(3000)
     api.state.sub_sessions.tick()
     assert setpoint.value == before
 

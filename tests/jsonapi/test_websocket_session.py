@@ -7,7 +7,7 @@ import inspect
 import json
 
 import pytest
-from support.jsonapi import FakeClock, RecordingChannel, http_request, open_api, post, session
+from support.jsonapi import FakeClock, RecordingChannel, demo_api, http_request, open_api, post, session
 
 from xentara_ws.jsonapi.websocket import JsonWebSocketApp, JsonWebSocketSession
 from xentara_ws.model.tree import Model
@@ -116,3 +116,22 @@ async def test_session_expiry_interval_zero_lasts_until_the_websocket_closes(api
     assert (await post(api, {"action": "getStage", "authToken": token}))["errorCode"] == 0
     ws.on_close()
     assert (await post(api, {"action": "getStage", "authToken": token}))["errorCode"] == 12031
+
+
+async def test_a_websocket_that_closes_loses_the_session_and_its_will_fires() -> None:
+    api = demo_api(FakeClock())
+    setpoint = api.state.model.lookup("Plant.Line.Setpoint")
+    ws, channel = connect(api)
+    await send(
+        ws,
+        {
+            "api": "admin",
+            "action": "createSession",
+            "params": {"username": "demo", "password": "demo", "willElement": "Plant.Line.Setpoint", "willValue": 4},
+        },
+    )
+    assert channel.messages()[0]["errorCode"] == 0
+    assert setpoint.value != 4.0
+    ws.on_close()
+    api.state.sub_sessions.tick()  # the registry's timer, without waiting for it
+    assert setpoint.value == 4.0

@@ -172,7 +172,7 @@ class JsonSessions:
 
     def end_request(self, session: JsonSession) -> None:
         session.running -= 1
-        self._let_go(session)
+        self._let_go(session, lost=False)
 
     def attach(self, session: JsonSession, sink: EventSink, peer_address: str) -> None:
         """Pushed events go to this WebSocket from now on (§9.15: the latest that used the token)."""
@@ -184,14 +184,15 @@ class JsonSessions:
     def detach(self, session: JsonSession, sink: EventSink) -> None:
         if session.sink is sink:
             session.sink = None
-            self._let_go(session)
+            self._let_go(session, lost=True)
 
-    def _let_go(self, session: JsonSession) -> None:
+    def _let_go(self, session: JsonSession, *, lost: bool) -> None:
         # Neither a request nor a WebSocket holds it: the lease runs (§8.2); with
-        # sessionExpiryInterval 0 the registry removes it at once (§9.18).
+        # sessionExpiryInterval 0 the registry removes it at once (§9.18). The end of an HTTP
+        # request is no loss (its will waits for a keep-alive lapse); a WebSocket that closes is.
         if session.running <= 0 and session.sink is None and session.entry.attachment is session.connection:
             self.on_detaching(session)  # what is due now is queued; later changes the registry retains
-            self.registry.detach(session.entry, lost=True)
+            self.registry.detach(session.entry, lost=lost, lease=True)
             if self.registry.get(session.id) is None:
                 self._forget(session.id)
 
