@@ -32,6 +32,7 @@ from .sessions import EventSink, JsonSession, JsonSessions
 
 logger = logging.getLogger(__name__)
 
+JSON_API_PATH = "/api"
 CONNECT_ENTITLEMENT = "websocket.connect"
 SWEEP_INTERVAL_S = 60.0
 _NS = 1_000_000_000
@@ -85,7 +86,8 @@ class JsonApi:
 
     def __init__(self, state: ServerState, handlers: Mapping[int, Handler] | None = None) -> None:
         self.state = state
-        self.handlers = dict(HANDLERS if handlers is None else handlers)
+        self.handlers: Mapping[int, Handler] = HANDLERS if handlers is None else handlers
+        """The CBOR dispatcher's own table (shared, not copied: what it runs, the JSON API runs)."""
         self.sessions = JsonSessions(
             state.sub_sessions,
             restore_principal=self._restore_principal,

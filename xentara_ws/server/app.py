@@ -10,6 +10,9 @@ import ssl
 from typing import Any
 
 from ..edge import Edge, Gatekeeper
+from ..jsonapi.http import JsonHttpHandler
+from ..jsonapi.service import JSON_API_PATH, JsonApi
+from ..jsonapi.websocket import JsonWebSocketApp
 from ..model.tree import Model
 from ..protocol.identifiers import Stage
 from ..sessions.storage import SubSessionStore
@@ -51,6 +54,10 @@ class XentaraServer:
         )
         self.simulation = simulation
         self.edge = Edge(self.state, gatekeeper)
+        # The jsonAction rendition (extensions §8): POST /api and the /api WebSocket, same handlers.
+        self.jsonapi = JsonApi(self.state, self.edge.dispatcher.handlers)
+        self.edge.add_http_route(JSON_API_PATH, JsonHttpHandler(self.jsonapi, self.state.limits.max_message_size))
+        self.edge.add_websocket_route(JSON_API_PATH, JsonWebSocketApp(self.jsonapi))
         self.stopped = asyncio.Event()
         self._simulation_task: asyncio.Task[None] | None = None
         self._simulation_wake = asyncio.Event()
@@ -74,6 +81,7 @@ class XentaraServer:
         self, host: str | None = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
     ) -> None:
         await self.edge.start(host, port, ssl_context)
+        self.jsonapi.start()
         if self.simulation is not None:
             self._simulation_task = asyncio.create_task(self._run_simulation())
 
@@ -83,6 +91,7 @@ class XentaraServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._simulation_task
         self.state.sub_sessions.shutdown()  # before the connections close: no last will fires
+        self.jsonapi.close()
         await self.edge.close()
         self.state.sub_sessions.close()
         self.stopped.set()
