@@ -58,13 +58,6 @@ class Dispatcher:
             return _encode_replies(replies)
         return _encode_later(replies)  # type: ignore[arg-type]
 
-    def connection_lost(self, session: Session) -> None:
-        """The connection of `session` ended (called once by the edge): drop what it held."""
-        if session.events is not None:
-            session.events.close()
-        session.sub_sessions.clear()
-        session.closed = True
-
     def handle_message(self, session: Session, message: Any) -> list[Any]:
         """The reply packets for one decoded message, as objects (for tests and embedders)."""
         replies = self._replies(session, message)
