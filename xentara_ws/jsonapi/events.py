@@ -10,7 +10,7 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ..model.element import Element
@@ -59,6 +59,14 @@ def data_change(
     }
 
 
+def _labelled(
+    key: EventKey, queue: deque[tuple[int, dict[str, Any]]]
+) -> Iterator[tuple[int, EventKey, dict[str, Any]]]:
+    """The queue's events with their key, for merging by sequence number."""
+    for sequence, event in queue:
+        yield sequence, key, event
+
+
 class EventQueue:
     """Pending events of one session, oldest first; bounded per element and in total."""
 
@@ -101,7 +109,7 @@ class EventQueue:
     def take(self, max_events: int, subscription_id: str | None = None) -> tuple[list[dict[str, Any]], int]:
         """Up to `max_events` events, oldest first (optionally of one subscription), and the drop count."""
         keys = [k for k, q in self._queues.items() if q and (subscription_id is None or k[0] == subscription_id)]
-        merged = heapq.merge(*(((seq, k, event) for seq, event in self._queues[k]) for k in keys))
+        merged = heapq.merge(*(_labelled(key, self._queues[key]) for key in keys))
         taken: list[dict[str, Any]] = []
         per_key: dict[EventKey, int] = {}
         for _, key, event in itertools.islice(merged, max_events):

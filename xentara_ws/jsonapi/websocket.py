@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable
 from typing import Any
 
@@ -28,7 +29,7 @@ class JsonWebSocketSession:
         self.peer_host = peer_host
         self.peer_address = peer_address
         self.running = 0
-        self.held: list[str] = []
+        self.held: deque[str] = deque()
         self.held_dropped = 0
         self.closed = False
 
@@ -51,7 +52,7 @@ class JsonWebSocketSession:
         # initial events follow its subscriptionId).
         self.channel.send_text(encode_reply(reply))
         if not self.running:
-            held, self.held = self.held, []
+            held, self.held = self.held, deque()
             for text in held:
                 self.channel.send_text(text)
         return None
@@ -62,7 +63,7 @@ class JsonWebSocketSession:
         text = json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
         if self.running:
             if len(self.held) >= MAX_HELD_EVENTS:
-                self.held.pop(0)
+                self.held.popleft()
                 self.held_dropped += 1
             self.held.append(text)
             return
