@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from support.jsonapi import FakeClock, open_api, post, session
 
 from xentara_ws.jsonapi.actions import MAX_WAITING_POLLS
@@ -93,3 +95,42 @@ async def test_max_events_is_bounded(model: Model, max_events) -> None:
     token = await session(api)
     reply = await post(api, {"action": "getEvents", "authToken": token, "params": {"maxEvents": max_events}})
     assert reply["errorCode"] == -32602 and "maxEvents" in reply["errorMessage"]
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("put"), st.sampled_from("st"), st.sampled_from("abc")),
+        st.tuples(st.just("take"), st.integers(1, 4), st.sampled_from(["s", "t", None])),
+    ),
+    max_size=60,
+)
+
+
+@given(operations, st.integers(1, 3), st.integers(1, 8))
+def test_the_queue_behaves_like_a_plain_list(ops, queue_size: int, limit: int) -> None:
+    queue = EventQueue(limit=limit)
+    queue.queue_sizes.update({"s": queue_size, "t": queue_size})
+    model: list[tuple[str, str, int]] = []
+    dropped = 0
+    for number, op in enumerate(ops):
+        if op[0] == "put":
+            _, subscription, element = op
+            queue.put(event(subscription, element, number))
+            same = [m for m in model if m[:2] == (subscription, element)]
+            if len(same) >= queue_size:
+                model.remove(same[0])
+                dropped += 1
+            if len(model) >= limit:
+                model.pop(0)
+                dropped += 1
+            model.append((subscription, element, number))
+        else:
+            _, count, subscription = op
+            wanted = [m for m in model if subscription is None or m[0] == subscription][:count]
+            taken, reported = queue.take(count, subscription)
+            assert [e["values"]["value"] for e in taken] == [m[2] for m in wanted]
+            assert reported == dropped
+            dropped = 0
+            for m in wanted:
+                model.remove(m)
+        assert len(queue) == len(model)
