@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench lint clean
+.PHONY: run test test-lowest bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,21 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# The edge and frame tests at the lowest dependency versions pyproject.toml allows.
+LOWEST := websockets==14.0 h11==0.14.0
+LOW_VENV := .venv-low
+EDGE_TESTS := tests/server/test_edge.py tests/server/test_frames.py tests/server/test_edge_http.py \
+	tests/test_upgrade_malformed_authorization.py
+
+$(LOW_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(LOW_VENV)
+	$(LOW_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LOW_VENV)/bin/python -m pip install --quiet -e '.[test]' $(LOWEST)
+	touch $@
+
+test-lowest: $(LOW_VENV)/.installed
+	$(LOW_VENV)/bin/python -m pytest -q $(EDGE_TESTS)
+
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet asyncua uvloop
 	$(BIN)/python benchmarks/run_all.py
@@ -29,4 +44,4 @@ lint: $(STAMP)
 	$(BIN)/mypy --strict xentara_ws
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(LOW_VENV) build *.egg-info .pytest_cache .hypothesis

@@ -3,6 +3,9 @@
 Both libraries are sans-I/O: this module only moves bytes between them and the transport, and
 calls the route's handler or WebSocket app. Whole messages are answered as they are parsed (no
 queue, no task per message); the replies to everything one read brought are written at once.
+TLS runs the same protocol under `loop.create_server(ssl=...)`. It is a plain `asyncio.Protocol`,
+not a `BufferedProtocol`: asyncio's TLS layer hands over decrypted bytes objects anyway, and both
+sans-I/O parsers keep their own buffers, so a receive buffer of our own would only add a copy.
 """
 
 from __future__ import annotations

@@ -172,6 +172,9 @@ class Authenticator:
             if self.allow_anonymous:
                 return Principal("anonymous", frozenset({EVERYONE}), "anonymous")
             raise self._fail(client_address, "no credentials", counted=False)
+        if not authorization_header.isascii():
+            # Not a credential any scheme can carry (and not comparable in constant time): a failed login.
+            raise self._fail(client_address, "malformed Authorization header")
         scheme, _, credentials = authorization_header.strip().partition(" ")
         scheme = next((s for s in self.schemes if hmac.compare_digest(s.lower(), scheme.lower())), "")
         credentials = credentials.strip()

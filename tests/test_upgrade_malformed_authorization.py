@@ -1,0 +1,70 @@
+"""Malformed Authorization headers on the upgrade: refused as failed logins (never a 500), and never logged."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+
+import pytest
+from helpers import SAMPLE_CONFIG
+from helpers_ws import RawClient
+from support.edge import upgrade_request
+
+from xentara_ws.cli import build_parser
+from xentara_ws.server.bootstrap import build_server
+
+PASSWORD = json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"]
+GOOD = "Basic " + base64.b64encode(f"xentara:{PASSWORD}".encode()).decode()
+
+
+@pytest.fixture
+async def server(tmp_path):
+    args = build_parser().parse_args(
+        ["serve", "--config", str(SAMPLE_CONFIG), "--no-tls", "--port", "0", "--state-dir", str(tmp_path / "state")]
+    )
+    instance, plan = build_server(args)
+    await instance.start("127.0.0.1", 0, plan.ssl_context)
+    yield instance
+    await instance.close()
+
+
+async def status_of(port: int, headers: list[tuple[str, str]]) -> int:
+    import asyncio
+
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(upgrade_request("/api/ws", headers))
+    status_line = await asyncio.wait_for(reader.readline(), 5)
+    writer.close()
+    return int(status_line.split()[1])
+
+
+async def test_a_non_ascii_byte_in_the_scheme_is_401_not_500(server):
+    assert await status_of(server.port, [("Authorization", "B\xe9sic eGVudGFyYTp4")]) == 401
+
+
+async def test_two_authorization_headers_are_refused(server):
+    assert await status_of(server.port, [("Authorization", GOOD), ("Authorization", GOOD)]) == 401
+
+
+async def test_malformed_attempts_count_toward_the_failed_login_lock_out(server):
+    statuses = []
+    for attempt in range(6):
+        if attempt % 2:
+            statuses.append(await status_of(server.port, [("Authorization", "B\xe9sic x")]))
+        else:
+            statuses.append(await status_of(server.port, [("Authorization", GOOD), ("Authorization", "Basic x")]))
+    assert statuses[:5] == [401] * 5 and statuses[5] == 429
+    assert await status_of(server.port, [("Authorization", GOOD)]) == 429
+
+
+async def test_credentials_never_reach_the_log_even_at_debug(server, caplog):
+    caplog.set_level(logging.DEBUG)
+    client = await RawClient.open(server.port, additional_headers={"Authorization": GOOD})
+    await client.request(8)
+    await client.close()
+    await status_of(server.port, [("Authorization", "Basic " + base64.b64encode(b"xentara:guess-me").decode())])
+    server_log = "\n".join(r.getMessage() for r in caplog.records if not r.name.startswith("websockets.client"))
+    assert "authenticated" in server_log, "the server did log at DEBUG/INFO"
+    for secret in (PASSWORD, GOOD.split()[1], "guess-me", base64.b64encode(b"xentara:guess-me").decode()):
+        assert secret not in server_log
