@@ -107,3 +107,12 @@ async def test_nothing_acknowledged_is_lost_to_kill_9(sessions_config, tmp_path)
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(15)
+
+
+def test_a_state_dir_that_cannot_hold_the_store_stops_serve_with_a_clear_message(sessions_config, tmp_path, capsys):
+    from xentara_ws.cli import main
+
+    blocked = tmp_path / "a file"
+    blocked.write_text("")
+    assert main(serve_args(sessions_config, blocked)) == 2
+    assert "sub-session store" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import signal
 import ssl
+from collections.abc import Callable
 from typing import Any
 
 from ..edge import Edge, Gatekeeper
@@ -15,7 +16,7 @@ from ..jsonapi.service import JSON_API_PATH, JsonApi
 from ..jsonapi.websocket import JsonWebSocketApp
 from ..model.tree import Model
 from ..protocol.identifiers import Stage
-from ..sessions.storage import SubSessionStore
+from ..sessions.storage import StoreUnavailable, SubSessionStore
 from . import commands  # noqa: F401  (registers the command handlers)
 from .access import AccessPolicy, OpenAccess, SubSessionAuthenticator
 from .limits import Limits
@@ -43,7 +44,7 @@ class XentaraServer:
         sub_session_authenticator: SubSessionAuthenticator | None = None,
         limits: Limits | None = None,
         shutdown_enabled: bool = False,
-        sub_session_store: SubSessionStore | None = None,
+        sub_session_store: SubSessionStore | Callable[[], SubSessionStore] | None = None,
     ) -> None:
         self.state = ServerState(
             model=model,
@@ -62,12 +63,16 @@ class XentaraServer:
         self._simulation_task: asyncio.Task[None] | None = None
         self._simulation_wake = asyncio.Event()
         self.state.stage_listeners.append(self._on_stage)
-        if sub_session_store is not None:
-            # Permanent sub-sessions of earlier runs: all offline until resumed.
-            self.state.sub_sessions.store = sub_session_store
-            restored = self.state.sub_sessions.load(model.find)
-            if restored:
-                logger.info("restored %d permanent sub-session(s)", restored)
+        self._sub_session_store = sub_session_store
+        if sub_session_store is not None and not callable(sub_session_store):
+            self._restore_sub_sessions(sub_session_store)
+
+    def _restore_sub_sessions(self, store: SubSessionStore) -> None:
+        """Permanent sub-sessions of earlier runs: all offline until resumed."""
+        self.state.sub_sessions.store = store
+        restored = self.state.sub_sessions.load(self.model.find)
+        if restored:
+            logger.info("restored %d permanent sub-session(s)", restored)
 
     @property
     def model(self) -> Model:
@@ -81,6 +86,15 @@ class XentaraServer:
         self, host: str | None = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
     ) -> None:
         await self.edge.start(host, port, ssl_context)
+        factory = self._sub_session_store
+        if callable(factory):
+            # Opened once listening worked, so that a server that cannot start leaves no file behind.
+            try:
+                store = factory()
+            except StoreUnavailable:
+                await self.edge.close()
+                raise
+            self._restore_sub_sessions(store)
         self.jsonapi.start()
         if self.simulation is not None:
             self._simulation_task = asyncio.create_task(self._run_simulation())

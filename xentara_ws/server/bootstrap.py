@@ -8,7 +8,6 @@ import contextlib
 import json
 import logging
 import os
-import sqlite3
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any
 
 from ..edge import API_PATH, Gatekeeper
 from ..model import ModelError, Simulation, load_model
+from ..sessions.storage import StoreUnavailable
 from .access import AccessPolicy, SubSessionAuthenticator
 from .app import XentaraServer
 from .limits import Limits
@@ -131,10 +131,7 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
     from .security_setup import configure_security, state_dir
 
     configure_security(serve_plan, args)
-    try:
-        store = SqliteStore(state_dir(args))
-    except (OSError, sqlite3.Error) as error:
-        raise ServeError(f"the sub-session store in {state_dir(args)} cannot be opened: {error}") from None
+    folder = state_dir(args)
     server = XentaraServer(
         model,
         simulation=Simulation(model),
@@ -143,7 +140,7 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         sub_session_authenticator=serve_plan.sub_session_authenticator,
         limits=limits_from(args),
         shutdown_enabled=args.allow_shutdown,
-        sub_session_store=store,
+        sub_session_store=lambda: SqliteStore(folder),
     )
     return server, serve_plan
 
@@ -184,6 +181,8 @@ async def _serve(server: XentaraServer, serve_plan: ServePlan) -> None:
         await server.start(serve_plan.host, serve_plan.port, serve_plan.ssl_context)
     except OSError as error:
         raise ServeError(f"cannot listen on {serve_plan.host}:{serve_plan.port}: {error.strerror or error}") from None
+    except StoreUnavailable as error:
+        raise ServeError(str(error)) from None
     serve_plan.port = server.port
     server.stop_on_signals()  # before the announcement, so that a signal right after it is handled
     print(f"xentara-ws serving {serve_plan.model_path} at {serve_plan.url}", flush=True)

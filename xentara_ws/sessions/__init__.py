@@ -4,7 +4,7 @@ from .entry import Attachment, BoundSubscription, SubSessionEntry, identity
 from .health import HealthThresholds
 from .lease import NEVER
 from .registry import Durable, SubSessionRegistry
-from .storage import FILE_NAME, MemoryStore, SqliteStore, SubSessionStore
+from .storage import FILE_NAME, MemoryStore, SqliteStore, StoreUnavailable, SubSessionStore
 from .will import LastWill
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "LastWill",
     "MemoryStore",
     "SqliteStore",
+    "StoreUnavailable",
     "SubSessionEntry",
     "SubSessionRegistry",
     "SubSessionStore",

@@ -34,6 +34,10 @@ FILE_NAME = "sub-sessions.sqlite3"
 Record = dict[str, Any]
 
 
+class StoreUnavailable(Exception):
+    """The store cannot be opened (the message says where and why)."""
+
+
 class SubSessionStore(Protocol):
     def load(self) -> list[Record]: ...
 
@@ -68,15 +72,18 @@ class SqliteStore:
 
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         directory = Path(folder)
-        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.path = directory / FILE_NAME
-        # Created with 0600 before SQLite opens it; its -wal and -shm files take the same mode.
-        os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # FULL: a committed transaction survives a power cut too, not only a killed process.
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("CREATE TABLE IF NOT EXISTS sub_sessions (id TEXT PRIMARY KEY, record BLOB NOT NULL)")
+        try:
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # Created with 0600 before SQLite opens it; its -wal and -shm files take the same mode.
+            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: a committed transaction survives a power cut too, not only a killed process.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.execute("CREATE TABLE IF NOT EXISTS sub_sessions (id TEXT PRIMARY KEY, record BLOB NOT NULL)")
+        except (OSError, sqlite3.Error) as error:
+            raise StoreUnavailable(f"the sub-session store {self.path} cannot be opened: {error}") from None
 
     def load(self) -> list[Record]:
         records = []
