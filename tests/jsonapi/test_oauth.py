@@ -10,14 +10,10 @@ import uuid
 import pytest
 from joserfc import jws
 from joserfc.jwk import ECKey
-from support.jsonapi import FakeClock, post
+from support.jsonapi import post, served_api
 
 from xentara_ws.demo import DEMO_DIR
 from xentara_ws.jsonapi.service import JsonApi
-from xentara_ws.model import load_model
-from xentara_ws.security import AccessControl, Authenticator, load_configuration
-from xentara_ws.server.security_setup import SubSessionLogins
-from xentara_ws.server.state import ServerState
 
 ISS = "https://idp.example.com/"
 AUD = "xentara-ws-test"
@@ -62,14 +58,7 @@ def api(tmp_path, key: ECKey) -> JsonApi:
         "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]},
     }
     (folder / "oauth2.json").write_text(json.dumps({"issuers": [issuer]}))
-    loaded = load_configuration(folder, None)
-    state = ServerState(
-        model=load_model(folder / "model.json"),
-        access=AccessControl(loaded),
-        sub_session_authenticator=SubSessionLogins(Authenticator(loaded)),
-        wall_clock=FakeClock(),
-    )
-    return JsonApi(state)
+    return served_api(folder)
 
 
 async def test_create_session_with_a_token(api: JsonApi, key: ECKey) -> None:

@@ -9,17 +9,17 @@ import inspect
 import json
 import ssl
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from xentara_ws.cli import build_parser
 from xentara_ws.demo import DEMO_DIR
 from xentara_ws.edge.http import HttpRequest, HttpResponse
 from xentara_ws.jsonapi.http import JsonHttpHandler
 from xentara_ws.jsonapi.service import JsonApi
-from xentara_ws.model import load_model
 from xentara_ws.model.tree import Model
-from xentara_ws.security import AccessControl, Authenticator, load_configuration
 from xentara_ws.server import commands  # noqa: F401  (registers the command handlers)
-from xentara_ws.server.security_setup import SubSessionLogins
+from xentara_ws.server.bootstrap import build_server
 from xentara_ws.server.state import ServerState
 
 
@@ -41,16 +41,17 @@ def open_api(model: Model, clock: FakeClock | None = None) -> JsonApi:
     return JsonApi(ServerState(model=model, wall_clock=clock or FakeClock()))
 
 
+def served_api(config_dir: Path, clock: FakeClock | None = None) -> JsonApi:
+    """The JsonApi of a server built from a configuration folder exactly as `serve` builds it (not started)."""
+    args = build_parser().parse_args(["serve", "--config", str(config_dir), "--no-tls", "--port", "0"])
+    server, _ = build_server(args)
+    server.state.wall_clock = clock or FakeClock()
+    return server.jsonapi
+
+
 def demo_api(clock: FakeClock | None = None) -> JsonApi:
     """A JsonApi on the built-in demo (users demo/demo = Administrator, operator/operator = Operator)."""
-    config = load_configuration(DEMO_DIR, None)
-    state = ServerState(
-        model=load_model(DEMO_DIR / "model.json"),
-        access=AccessControl(config),
-        sub_session_authenticator=SubSessionLogins(Authenticator(config)),
-        wall_clock=clock or FakeClock(),
-    )
-    return JsonApi(state)
+    return served_api(DEMO_DIR, clock)
 
 
 def http_request(
