@@ -18,6 +18,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..protocol.errors import ErrorCode, ProtocolError
+from ..security import Principal
+from ..security.config import EVERYONE
 from ..server.registry import HANDLERS, Handler
 from ..server.session import Session
 from ..server.state import ServerState
@@ -238,17 +240,10 @@ class JsonApi:
         raise ActionError(int(ErrorCode.ACCESS_DENIED), "the Authorization header must be Basic or Bearer credentials")
 
     async def _login(self, method: Callable[..., Any], args: tuple[Any, ...], peer: str) -> tuple[Any, str]:
-        # Authenticators take the peer (CONTRACTS §3) or not yet; password hashing is slow, so a
-        # synchronous one runs in a worker thread, never on the event loop.
+        # CONTRACTS §3: the authenticator is awaited and verifies off the event loop itself.
         try:
-            parameters = inspect.signature(method).parameters
-            full = (*args, peer) if len(parameters) > len(args) else args
-            if inspect.iscoroutinefunction(method):
-                principal = await method(*full)
-            else:
-                principal = await asyncio.to_thread(method, *full)
-                if inspect.isawaitable(principal):
-                    principal = await principal
+            result = method(*args, peer)
+            principal = await result if inspect.isawaitable(result) else result
         except ProtocolError as error:
             raise ActionError.from_protocol(error) from None
         except Exception as error:  # AuthenticationFailed and friends: the reason is logged, not told
@@ -322,9 +317,6 @@ class JsonApi:
         users = getattr(config, "users", None)
         if kind != "user" or not isinstance(users, Mapping) or name not in users:
             return None
-        from ..security import Principal
-        from ..security.config import EVERYONE
-
         return Principal(name, frozenset({EVERYONE, *users[name].roles}), "user")
 
     def attach(self, session: JsonSession, sink: EventSink, peer: str) -> None:
@@ -339,9 +331,6 @@ class JsonApi:
         for session in list(self.sessions):
             if session.sink is sink:
                 self.sessions.detach(session, sink)
-
-    def open_session(self, session_id: uuid.UUID) -> JsonSession | None:
-        return self.sessions.open_session(session_id)
 
     def deliver(self, session: JsonSession, event: dict[str, Any]) -> None:
         # Events of bound subscriptions are counted by the registry as they are collected.
@@ -393,5 +382,5 @@ class JsonApi:
         self._waiters.pop(session.id, None)
 
     def sweep(self) -> None:
-        """Remove expired sessions (their subscriptions end); the server calls this every second."""
+        """Forget the state of sessions the registry removed; the server calls this every minute."""
         self.sessions.sweep()
