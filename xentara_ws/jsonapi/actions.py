@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..model.element import AttributeKey, Element
+from ..protocol.errors import ErrorCode
 from ..protocol.identifiers import Access, DataType, ElementCategory, MetaData, Opcode, ServerInformation, Stage
 from .context import Action, ActionContext, Params, find_attribute, find_element
 from .envelope import ActionError, invalid
@@ -102,7 +103,7 @@ def _attribute_list(element: Element, names: list[Any] | None, what: str) -> lis
         try:
             spec = find_attribute(element, name, what)
         except ActionError as error:
-            if error.code == -32602:
+            if error.code == ErrorCode.INVALID_PARAMETER:
                 raise
             out.append((str(name), error))
             continue
@@ -194,7 +195,7 @@ async def get_events(ctx: ActionContext, p: Params) -> dict[str, Any]:
     if subscription is not None:
         events = session.connection.events
         if events is None or subscription not in events.subscriptions:
-            raise ActionError(-32110, f"unknown subscription {subscription}")
+            raise ActionError(int(ErrorCode.UNKNOWN_SUBSCRIPTION_ID), f"unknown subscription {subscription}")
     queue = session.events
     await ctx.api.settle(session)
     if wait_ms and not queue.has_events(subscription_id):
