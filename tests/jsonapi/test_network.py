@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 from helpers_ws import RawClient
-from support.jsonapi import call, exchange
+from support.jsonapi import FakeClock, call, exchange
 from websockets.asyncio.client import connect
 
 from xentara_ws.cli import build_parser
@@ -317,3 +317,15 @@ async def test_tls_like_make_run(tmp_path) -> None:
         assert read["result"]["element"] == TEMPERATURE
     finally:
         await instance.close()
+
+
+async def test_an_expired_token_is_12031(server) -> None:
+    clock = FakeClock()
+    server.state.wall_clock = clock  # the registry's clock: leases without waiting
+    token = await login(server.port, idleConnectionTimeoutSeconds=10)
+    clock.advance(9)
+    assert (await call(server.port, {"api": "admin", "action": "pingSession", "authToken": token}))["errorCode"] == 0
+    clock.advance(11)
+    for action in ("pingSession", "listSessions"):
+        reply = await call(server.port, {"api": "admin", "action": action, "authToken": token})
+        assert (reply["errorCode"], reply["errorMessage"]) == (12031, SESSION_NOT_FOUND_MESSAGE)
