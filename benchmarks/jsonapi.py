@@ -1,8 +1,9 @@
 """JSON API read requests per second: POST /api over HTTP keep-alive, and the /api WebSocket.
 
 Closed loop: each connection sends one jsonAction `read` of 3 attributes and waits for its reply.
-Run it against a server (`python benchmarks/jsonapi.py --port 8080 --no-tls-check`), or let it
-start the benchmark server itself (default). `run_all.py` reports its figures beside the CBOR ones.
+By default it starts the benchmark server itself; against `make run` use
+`python benchmarks/jsonapi.py --port 8080 --tls --user demo --password demo --element Plant.Tank.Level`.
+`run_all.py` reports its figures beside the CBOR ones.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-READ = {"action": "read", "params": {"element": "Plant.Level", "attributes": ["value", "quality", "changeTime"]}}
+ATTRIBUTES = ["value", "quality", "changeTime"]
 
 
 async def http_post(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, body: bytes) -> dict[str, Any]:
@@ -51,11 +52,14 @@ async def create_session(host: str, port: int, ssl_context: ssl.SSLContext | Non
     return str(reply["authToken"])
 
 
+def read_request(element: str, token: str) -> str:
+    return json.dumps({"action": "read", "authToken": token, "params": {"element": element, "attributes": ATTRIBUTES}})
+
+
 async def http_loop(
-    host: str, port: int, ssl_context: ssl.SSLContext | None, token: str, until: float, latencies: list[float]
+    host: str, port: int, ssl_context: ssl.SSLContext | None, body: bytes, until: float, latencies: list[float]
 ) -> int:
     reader, writer = await asyncio.open_connection(host, port, ssl=ssl_context)
-    body = json.dumps({**READ, "authToken": token}).encode()
     count = 0
     try:
         while time.perf_counter() < until:
@@ -71,11 +75,10 @@ async def http_loop(
 
 
 async def websocket_loop(
-    url: str, ssl_context: ssl.SSLContext | None, token: str, until: float, latencies: list[float]
+    url: str, ssl_context: ssl.SSLContext | None, text: str, until: float, latencies: list[float]
 ) -> int:
     from websockets.asyncio.client import connect
 
-    text = json.dumps({**READ, "authToken": token})
     count = 0
     async with connect(url, ssl=ssl_context, compression=None) as connection:
         while time.perf_counter() < until:
@@ -90,7 +93,14 @@ async def websocket_loop(
 
 
 async def measure(
-    transport: str, host: str, port: int, connections: int, duration: float, tls: bool, credentials: dict[str, str]
+    transport: str,
+    host: str,
+    port: int,
+    connections: int,
+    duration: float,
+    tls: bool,
+    credentials: dict[str, str],
+    element: str,
 ) -> dict[str, float]:
     ssl_context = None
     if tls:
@@ -98,14 +108,15 @@ async def measure(
         ssl_context.check_hostname = False
         ssl_context.verify_mode = ssl.CERT_NONE
     token = await create_session(host, port, ssl_context, credentials)
+    request = read_request(element, token)
     latencies: list[float] = []
     started = time.perf_counter()
     until = started + duration
     if transport == "http":
-        loops = [http_loop(host, port, ssl_context, token, until, latencies) for _ in range(connections)]
+        loops = [http_loop(host, port, ssl_context, request.encode(), until, latencies) for _ in range(connections)]
     else:
         url = f"{'wss' if tls else 'ws'}://{host}:{port}/api"
-        loops = [websocket_loop(url, ssl_context, token, until, latencies) for _ in range(connections)]
+        loops = [websocket_loop(url, ssl_context, request, until, latencies) for _ in range(connections)]
     total = sum(await asyncio.gather(*loops))
     elapsed = time.perf_counter() - started
     latencies.sort()
@@ -125,6 +136,7 @@ def main() -> None:
     parser.add_argument("--password", default="")
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--connections", type=int, default=1)
+    parser.add_argument("--element", default="Plant.Level", help="the element read (default: the benchmark model's)")
     args = parser.parse_args()
     credentials = {"username": args.user, "password": args.password} if args.user else {}
     server = None
@@ -138,7 +150,9 @@ def main() -> None:
     try:
         results = {
             transport: asyncio.run(
-                measure(transport, args.host, port, args.connections, args.duration, args.tls, credentials)
+                measure(
+                    transport, args.host, port, args.connections, args.duration, args.tls, credentials, args.element
+                )
             )
             for transport in ("http", "websocket")
         }
