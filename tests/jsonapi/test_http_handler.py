@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import re
+import shutil
 
 import pytest
 from helpers import COUNTER_UUID, REGISTER_UUID
@@ -17,9 +18,11 @@ from support.jsonapi import (
     open_api,
     post,
     respond,
+    served_api,
     session,
 )
 
+from xentara_ws.demo import DEMO_DIR
 from xentara_ws.jsonapi.envelope import DELETE_WARNING_MESSAGE, SESSION_NOT_FOUND_MESSAGE
 from xentara_ws.jsonapi.http import JsonHttpHandler
 from xentara_ws.model.tree import Model
@@ -631,3 +634,23 @@ async def test_an_expired_session_loses_its_subscriptions(api, model: Model, clo
     clock.advance(6)
     api.sweep()
     assert not counter.listeners
+
+
+async def test_a_login_needs_the_connect_entitlement(tmp_path) -> None:
+    folder = tmp_path / "config"
+    shutil.copytree(DEMO_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    security = json.loads((folder / "security.json").read_text())
+    for entry in security["ACL"]["entries"]:
+        if entry["role"] == "Everyone":
+            entry["allow"].remove("websocket.connect")
+        if entry["role"] == "Administrator":
+            entry["allow"].append("websocket.connect")
+    (folder / "security.json").write_text(json.dumps(security))
+    api = served_api(folder)
+    refused = await post(
+        api, {"api": "admin", "action": "createSession", "params": {"username": "operator", "password": "operator"}}
+    )
+    assert refused["errorCode"] == -32102 and "websocket.connect" in refused["errorMessage"]
+    header = await post(api, {"action": "getStage"}, headers=(basic("operator", "operator"),))
+    assert header["errorCode"] == -32102
+    assert (await post(api, {"action": "getStage"}, headers=(basic("demo", "demo"),)))["errorCode"] == 0
