@@ -141,6 +141,33 @@ def cluster_render(rows: list[dict[str, Any]]) -> str:
     from cluster_fanout import render as render_cluster
 
     return render_cluster(rows)
+def bench_jsonapi(runs: int, duration: float) -> dict[str, dict[str, float]]:
+    """JSON reads (jsonAction) over HTTP keep-alive and the /api WebSocket, 1 connection each."""
+    results = []
+    for _ in range(runs):
+        with ServerProcess("ours") as server:
+            command = [PYTHON, str(HERE / "jsonapi.py"), "--port", str(server.port), "--duration", str(duration)]
+            done = subprocess.run(pinned(1, command), capture_output=True, text=True, timeout=300)
+            if done.returncode != 0:
+                raise RuntimeError(f"jsonapi benchmark failed: {done.stderr[-2000:]}")
+            results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+    figures = {transport: median_of([r[transport] for r in results]) for transport in ("http", "websocket")}
+    for transport, row in figures.items():
+        print(f"  JSON {transport:9} {row['requests_per_s']:>10,.0f} req/s", flush=True)
+    return figures
+
+
+def render_jsonapi(figures: dict[str, dict[str, float]]) -> str:
+    lines = [
+        "## JSON API (jsonAction reads of 3 attributes, 1 connection, closed loop)",
+        "",
+        "| transport | requests/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for transport, label in (("http", "POST /api, HTTP keep-alive"), ("websocket", "/api WebSocket (text frames)")):
+        row = figures[transport]
+        lines.append(f"| {label} | {row['requests_per_s']:,.0f} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 def fanout_python_cost() -> float:
@@ -290,7 +317,9 @@ def main() -> None:
     parser.add_argument("--duration", type=float)
     parser.add_argument("--output", default=str(HERE / "results.md"))
     parser.add_argument(
-        "--only", choices=["requests", "fanout", "memory", "cluster"], help="run one part, print, write nothing"
+        "--only",
+        choices=["requests", "fanout", "memory", "cluster", "jsonapi"],
+        help="run one part, print, write nothing",
     )
     args = parser.parse_args()
     runs = args.runs or (1 if args.quick else 3)
@@ -302,6 +331,7 @@ def main() -> None:
             "fanout": lambda: bench_fanout(runs, duration),
             "memory": bench_memory,
             "cluster": lambda: bench_cluster(duration),
+            "jsonapi": lambda: bench_jsonapi(runs, duration),
         }[args.only]
         print(json.dumps(part(), indent=1))
         return
@@ -312,6 +342,8 @@ def main() -> None:
     print("memory:", flush=True)
     memory = bench_memory()
     report = render(requests, fanout, memory, command, fanout_python_cost())
+    print("JSON API:", flush=True)
+    report += "\n" + render_jsonapi(bench_jsonapi(runs, duration))
     print("cluster fan-out:", flush=True)
     report += "\n" + cluster_render(bench_cluster(duration))
     Path(args.output).write_text(report)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import json
 
 import pytest
@@ -31,6 +33,11 @@ def login(gate: DemoGate, sessions: MemoryConsoleSessions) -> ConsoleLogin:
 def upgrade(cookie: str | None, origin: str | None = ORIGIN, **kwargs: object) -> object:
     return request("GET", "/api/ws", origin=origin, cookie=cookie, **kwargs)  # type: ignore[arg-type]
 
+
+
+async def settled(value):
+    """A gatekeeper may answer at once or later (it verifies passwords in a worker pool)."""
+    return await value if inspect.isawaitable(value) else value
 
 async def test_good_credentials_get_a_strict_http_only_session_cookie(login: ConsoleLogin) -> None:
     response = await login.login(login_request({"user": DEMO_USER, "password": DEMO_PASSWORD}))
@@ -104,7 +111,7 @@ async def test_the_cookie_admits_a_same_origin_upgrade_as_the_user(
     login: ConsoleLogin, gate: DemoGate, sessions: MemoryConsoleSessions
 ) -> None:
     cookie = cookie_value(await login.login(login_request({"user": OPERATOR_USER, "password": OPERATOR_PASSWORD})))
-    principal = CookieGate(gate, sessions).admit(upgrade(f"{COOKIE_NAME}={cookie}"))  # type: ignore[arg-type]
+    principal = await settled(CookieGate(gate, sessions).admit(upgrade(f"{COOKIE_NAME}={cookie}")))  # type: ignore[arg-type]
     assert principal.name == OPERATOR_USER
 
 
@@ -116,7 +123,7 @@ async def test_the_cookie_from_another_origin_is_refused(
 ) -> None:
     cookie = cookie_value(await login.login(login_request({"user": DEMO_USER, "password": DEMO_PASSWORD})))
     with pytest.raises(UpgradeRefused) as refused:
-        CookieGate(gate, sessions).admit(upgrade(f"{COOKIE_NAME}={cookie}", origin=origin))  # type: ignore[arg-type]
+        await settled(CookieGate(gate, sessions).admit(upgrade(f"{COOKIE_NAME}={cookie}", origin=origin)))  # type: ignore[arg-type]
     assert refused.value.status == 403
 
 
@@ -125,10 +132,10 @@ async def test_an_unknown_cookie_falls_back_to_the_configured_gatekeeper(
 ) -> None:
     cookie_gate = CookieGate(gate, sessions)
     with pytest.raises(UpgradeRefused) as refused:
-        cookie_gate.admit(upgrade(f"{COOKIE_NAME}=forged"))  # type: ignore[arg-type]
+        await settled(cookie_gate.admit(upgrade(f"{COOKIE_NAME}=forged")))  # type: ignore[arg-type]
     assert refused.value.status == 401
     basic = request("GET", "/api/ws", headers={"authorization": "Basic ZGVtbzpkZW1v"}, cookie=f"{COOKIE_NAME}=forged")
-    assert cookie_gate.admit(basic).name == DEMO_USER
+    assert (await settled(cookie_gate.admit(basic))).name == DEMO_USER
 
 
 async def test_logout_ends_the_session_and_clears_the_cookie(
@@ -139,7 +146,7 @@ async def test_logout_ends_the_session_and_clears_the_cookie(
     assert response.status == 200 and json.loads(response.body) == {"loggedOut": True}
     assert "Max-Age=0" in (header(response, "set-cookie") or "")
     with pytest.raises(UpgradeRefused):
-        CookieGate(gate, sessions).admit(upgrade(f"{COOKIE_NAME}={cookie}"))  # type: ignore[arg-type]
+        await settled(CookieGate(gate, sessions).admit(upgrade(f"{COOKIE_NAME}={cookie}")))  # type: ignore[arg-type]
 
 
 async def test_the_session_endpoint_says_who_is_logged_in(login: ConsoleLogin) -> None:

@@ -14,6 +14,9 @@ from typing import Any
 from ..console.routes import ConsoleSite
 from ..console.sessions import RegistryConsoleSessions
 from ..edge import Edge, Gatekeeper, OpenGate
+from ..jsonapi.http import JsonHttpHandler
+from ..jsonapi.service import JSON_API_PATH, JsonApi
+from ..jsonapi.websocket import JsonWebSocketApp
 from ..model.tree import Model
 from ..protocol.identifiers import Stage
 from ..sessions.storage import StoreUnavailable, SubSessionStore
@@ -70,6 +73,10 @@ class XentaraServer:
         self.edge = Edge(self.state, gatekeeper)
         for route in self.console.routes() if self.console is not None else ():
             self.edge.add_http_route(route.path, route.handler, prefix=route.prefix)
+        # The jsonAction rendition (extensions §8): POST /api and the /api WebSocket, same handlers.
+        self.jsonapi = JsonApi(self.state, self.edge.dispatcher.handlers)
+        self.edge.add_http_route(JSON_API_PATH, JsonHttpHandler(self.jsonapi, self.state.limits.max_message_size))
+        self.edge.add_websocket_route(JSON_API_PATH, JsonWebSocketApp(self.jsonapi))
         self.stopped = asyncio.Event()
         self._simulation_task: asyncio.Task[None] | None = None
         self._simulation_wake = asyncio.Event()
@@ -106,6 +113,7 @@ class XentaraServer:
                 await self.edge.close()
                 raise
             self._restore_sub_sessions(store)
+        self.jsonapi.start()
         if self.simulation is not None:
             self._simulation_task = asyncio.create_task(self._run_simulation())
 
@@ -115,6 +123,7 @@ class XentaraServer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._simulation_task
         self.state.sub_sessions.shutdown()  # before the connections close: no last will fires
+        self.jsonapi.close()
         await self.edge.close()
         self.state.sub_sessions.close()
         self.stopped.set()

@@ -1,0 +1,88 @@
+"""createSession with an OAuth 2.0 token, and `Authorization: Bearer` on one request (§8.1, §8.2)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+import uuid
+
+import pytest
+from joserfc import jws
+from joserfc.jwk import ECKey
+from support.jsonapi import post, served_api
+
+from xentara_ws.demo import DEMO_DIR
+from xentara_ws.jsonapi.service import JsonApi
+
+ISS = "https://idp.example.com/"
+AUD = "xentara-ws-test"
+
+
+def jwt(key: ECKey, **claims: object) -> str:
+    now = int(time.time())
+    body = {
+        "iss": ISS,
+        "aud": AUD,
+        "sub": "alice",
+        "client_id": "hmi",
+        "jti": str(uuid.uuid4()),
+        "iat": now - 5,
+        "exp": now + 300,
+        "scope": "xentara",
+        **claims,
+    }
+    return jws.serialize_compact(
+        {"alg": "ES256", "typ": "at+jwt"}, json.dumps(body).encode(), key, algorithms=["ES256"]
+    )
+
+
+@pytest.fixture
+def key() -> ECKey:
+    return ECKey.generate_key("P-256", private=True)
+
+
+@pytest.fixture
+def api(tmp_path, key: ECKey) -> JsonApi:
+    folder = tmp_path / "config"
+    shutil.copytree(DEMO_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    (folder / "oauth2" / "keys").mkdir(parents=True)
+    (folder / "oauth2" / "keys" / "idp.pem").write_bytes(key.as_pem(private=False))
+    config = json.loads((folder / "config.json").read_text())
+    config.setdefault("httpServer", {})["authentication"] = {"schemes": ["Bearer", "Basic"], "realm": "Plant"}
+    (folder / "config.json").write_text(json.dumps(config))
+    issuer = {
+        "iss": ISS,
+        "aud": AUD,
+        "roles": ["Operator"],
+        "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]},
+    }
+    (folder / "oauth2.json").write_text(json.dumps({"issuers": [issuer]}))
+    return served_api(folder)
+
+
+async def test_create_session_with_a_token(api: JsonApi, key: ECKey) -> None:
+    reply = await post(api, {"api": "admin", "action": "createSession", "params": {"token": jwt(key)}})
+    assert reply["errorCode"] == 0, reply
+    token = reply["authToken"]
+    described = await post(api, {"api": "admin", "action": "describeSessions", "authToken": token})
+    session = described["result"]["sessions"][0]
+    assert session["method"] == "token"
+    assert session["owner"] == session["creator"]
+    access = await post(api, {"action": "checkAccess", "authToken": token})
+    assert access["result"] == {"read": True, "write": False}  # the issuer's Operator role
+
+
+@pytest.mark.parametrize("claims", [{"iss": "https://evil.example.com/"}, {"exp": int(time.time()) - 3600}])
+async def test_a_bad_token_is_refused(api: JsonApi, key: ECKey, claims: dict[str, object]) -> None:
+    reply = await post(api, {"api": "admin", "action": "createSession", "params": {"token": jwt(key, **claims)}})
+    assert reply["errorCode"] == -32102
+    assert "authToken" not in reply
+
+
+async def test_bearer_authenticates_one_request(api: JsonApi, key: ECKey) -> None:
+    headers = (("authorization", "Bearer " + jwt(key)),)
+    reply = await post(api, {"action": "lookup", "params": {"primaryKey": "Plant.Tank"}}, headers=headers)
+    assert reply["errorCode"] == 0 and "uuid" in reply["result"]
+    forged = (("authorization", "Bearer " + jwt(ECKey.generate_key("P-256", private=True))),)
+    assert (await post(api, {"action": "getStage"}, headers=forged))["errorCode"] == -32102
