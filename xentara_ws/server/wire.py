@@ -9,6 +9,7 @@ from cbor2 import CBORTag
 from ..model.element import Element
 from ..protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, encode
 from ..protocol.errors import ErrorCode, ProtocolError
+from ..protocol.templates import encode_map
 
 ACCESS_DENIED_VALUE = CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.ACCESS_DENIED), 1: "access denied"})
 _NO_VALUE = CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.READ_ERROR), 1: "no value has been produced yet"})
@@ -40,7 +41,7 @@ def encoded_values(element: Element, keys: tuple[Any, ...]) -> bytes:
     cached = cache.get(keys)
     if cached is not None and cached[0] == element.version:
         return cached[1]  # type: ignore[no-any-return]
-    data = encode({key: read_value(element, key) for key in keys})
+    data = encode_map({key: read_value(element, key) for key in keys})
     if len(cache) > 64:  # a client inventing key combinations must not grow memory without bound
         cache.clear()
     cache[keys] = (element.version, data)
