@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -133,6 +134,9 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         model = load_model(serve_plan.model_path, schema_path=_model_schema(args))
     except ModelError as error:
         raise ServeError(f"the model cannot be served:\n{error}") from None
+    # The served model lives as long as the process: move it out of the collector's reach, or
+    # each full collection walks every element again (about 0.25 s for 100,000, on the event loop).
+    gc.freeze()
     from .security_setup import configure_security
 
     configure_security(serve_plan, args)
