@@ -13,7 +13,7 @@ help:
 	@echo "make lint   ruff and mypy --strict"
 	@echo "make bench  the benchmarks (heavy: several minutes on every CPU)"
 	@echo "make clean  remove .venv and build leftovers"
-	@echo "Options: make run ARGS='--config DIR', make test PYTEST_ARGS='-k name'"
+	@echo "Options: make run ARGS='--config DIR', make test PYTEST_ARGS='-k name', make bench BENCH_ARGS=--quick"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +35,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet asyncua uvloop
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff mypy

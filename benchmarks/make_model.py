@@ -2,7 +2,9 @@
 
 `python benchmarks/make_model.py ELEMENTS FILE` writes about ELEMENTS elements: groups of 100, each
 holding 50 registers and 50 data points attached to them (so the loader resolves references too).
-UUIDs are derived from the element's number, so the same size always gives the same file.
+`python benchmarks/make_model.py --signals N FILE` writes a sampler with N generated signals that
+change on every sample (every 100 ms). UUIDs are derived from the element's kind and number, so the
+same arguments always give the same file.
 Measure the start-up with e.g. `time python -c "from xentara_ws.model import load_model; load_model('FILE')"`.
 """
 
@@ -50,10 +52,32 @@ def model(elements: int) -> dict[str, Any]:
     return {"children": children}
 
 
+def signals(count: int) -> dict[str, Any]:
+    members = [
+        {
+            "@Skill.SignalGenerator.Signal": {
+                "name": f"S{i}",
+                "UUID": element_uuid("signal", i),
+                "dataType": "float64",
+                "top": 100,
+                "bottom": 0,
+                "waveForm": {"@SawTooth": {"period": "7s", "phaseOffset": f"{i % 1000}ms"}},
+            }
+        }
+        for i in range(count)
+    ]
+    sampler = {"name": "Sampler", "UUID": element_uuid("sampler", 0), "children": members}
+    return {"children": [{"@Skill.SignalGenerator.Sampler": sampler}]}
+
+
 def main() -> None:
-    elements, path = int(sys.argv[1]), sys.argv[2]
+    if sys.argv[1] == "--signals":
+        data = signals(int(sys.argv[2]))
+        path = sys.argv[3]
+    else:
+        data, path = model(int(sys.argv[1])), sys.argv[2]
     with open(path, "w", encoding="utf-8") as out:
-        json.dump(model(elements), out)
+        json.dump(data, out)
 
 
 if __name__ == "__main__":
