@@ -128,9 +128,7 @@ def client_tls() -> ssl.SSLContext:
 
 async def open_raw(port: int, hello: bool = True, tls: bool = False) -> RawConnection:
     loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_connection(
-        RawConnection, "127.0.0.1", port, ssl=client_tls() if tls else None
-    )
+    _, protocol = await loop.create_connection(RawConnection, "127.0.0.1", port, ssl=client_tls() if tls else None)
     key = base64.b64encode(os.urandom(16)).decode()
     assert protocol.transport is not None
     protocol.transport.write(
@@ -303,19 +301,29 @@ async def browse_tree(port: int, repeats: int) -> dict[str, Any]:
     return {"browse_ms": min(times) * 1000}
 
 
-async def subscribe_many(port: int, elements: int, duration: float) -> dict[str, Any]:
-    """One connection subscribes to the values of `elements` generated signals; counts their events."""
+def process_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def subscribe_many(port: int, elements: int, duration: float, server_pid: int) -> dict[str, Any]:
+    """One connection subscribes to the values of `elements` generated signals; counts their events.
+
+    Also the server's CPU use (fraction of a CPU) over the same steady window.
+    """
     client = await open_raw(port)
     items = [{0: uuid.UUID(element_uuid("signal", i)), 1: [11]} for i in range(elements)]
     await client.request(client_frame(cbor2.dumps([[0, 2, 6, {0: items}]])))
     await asyncio.sleep(min(1.0, duration / 3))  # the initial events
     before = client.packets
+    server_before = process_seconds(server_pid)
     started = time.perf_counter()
     await asyncio.sleep(duration)
     elapsed = time.perf_counter() - started
     events = client.packets - before
+    server_cpu = (process_seconds(server_pid) - server_before) / elapsed
     close_all([client])
-    return {"events_per_s": events / elapsed}
+    return {"events_per_s": events / elapsed, "steady_server_cpu": server_cpu}
 
 
 async def idle(port: int, connections: int, subscribe: bool, hold: float) -> dict[str, Any]:
