@@ -9,8 +9,8 @@ read; what is left is other processes' load, shown per CPU as a fraction of that
 another process used more than 10 % of a CPU is repeated (at most twice); if every attempt was
 disturbed the figure is kept and marked "disturbed".
 
-Options: `--quick` (one short run of each, no repeats: a smoke check), `--runs N`, `--duration S`,
-`--repeats N`, `--only PART`.
+Options: `--quick` (one short run of each, no repeats: a smoke check that prints its report and
+writes nothing), `--runs N`, `--duration S`, `--repeats N`, `--only PART`, `--output FILE`.
 """
 
 from __future__ import annotations
@@ -582,7 +582,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, help="runs per figure (default 3)")
     parser.add_argument("--duration", type=float, help="seconds per run (default 3)")
     parser.add_argument("--repeats", type=int, help="repeats of a disturbed run (default 2; 0 with --quick)")
-    parser.add_argument("--output", default=str(HERE / "results.md"))
+    parser.add_argument(
+        "--output", help="where to write the report (default results.md and the README's table; --quick: nowhere)"
+    )
     parser.add_argument(
         "--only",
         choices=["requests", "fanout", "tls", "memory", "models", "subscribed"],
@@ -627,8 +629,10 @@ def main() -> None:
         command,
         settings,
     )
-    Path(args.output).write_text(report)
-    if args.output == str(HERE / "results.md"):
+    if args.output:
+        Path(args.output).write_text(report)
+    elif not args.quick:  # a smoke run's figures never replace the published ones
+        (HERE / "results.md").write_text(report)
         update_readme(report)
     print()
     print(report)
