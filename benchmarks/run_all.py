@@ -255,8 +255,8 @@ def measure(settings: Settings, once: Callable[[], tuple[dict[str, Any], list[fl
     return Figure(kept, worst, disturbed, attempts)
 
 
-def note(label: str, figure: Figure, key: str, unit: str) -> None:
-    print(f"  {label:58} {figure.cell(key):>28} {unit}   other load {figure.load_cell()}", flush=True)
+def note(label: str, figure: Figure, key: str, unit: str, fmt: str = ",.0f") -> None:
+    print(f"  {label:58} {figure.cell(key, fmt):>28} {unit}   other load {figure.load_cell()}", flush=True)
 
 
 # -- the benchmarks -------------------------------------------------------------------------------
@@ -391,7 +391,7 @@ def bench_models(settings: Settings, folder: Path) -> dict[int, Figure]:
                 return figures, [max(values) for values in zip(*loads, strict=True)]
 
         out[size] = figure = measure(settings, once)
-        note(f"model of {size:,} elements: start-up", figure, "startup_s", "s")
+        note(f"model of {size:,} elements: start-up", figure, "startup_s", "s", ".2f")
     return out
 
 
