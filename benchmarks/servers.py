@@ -15,6 +15,7 @@ Each prints `READY` on stdout once it listens. Every server runs on uvloop when 
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import uuid
 from collections.abc import Callable, Coroutine
@@ -79,6 +80,7 @@ async def serve_ours_model(port: int, path: str) -> None:
     from xentara_ws.server.limits import Limits
 
     model = load_model(path)
+    gc.freeze()  # as `xentara-ws serve` does: the model lives as long as the process
     limits = Limits(
         max_connections=20000, client_hello_timeout=600, max_message_size=64 << 20, max_subscription_attributes=200_000
     )
