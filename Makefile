@@ -15,7 +15,7 @@ help:
 	@echo "make fuzz   the fuzz tests with 5000 examples each"
 	@echo "make test-lowest  the edge tests at the lowest dependency versions allowed"
 	@echo "make clean  remove .venv and build leftovers"
-	@echo "Options: make run ARGS='--config DIR', make test PYTEST_ARGS='-k name'"
+	@echo "Options: make run ARGS='--config DIR', make test PYTEST_ARGS='-k name', make bench BENCH_ARGS=--quick"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -54,8 +54,8 @@ test-lowest: $(LOW_VENV)/.installed
 	$(LOW_VENV)/bin/python -m pytest -q $(EDGE_TESTS)
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet asyncua uvloop
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]'
+	$(BIN)/python benchmarks/run_all.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/python -m pip install --quiet ruff mypy

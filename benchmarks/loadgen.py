@@ -11,6 +11,8 @@ import asyncio
 import base64
 import json
 import os
+import ssl
+import struct
 import sys
 import time
 import uuid
@@ -19,7 +21,10 @@ from typing import Any
 import cbor2
 
 sys.path.insert(0, os.path.dirname(__file__))
+from make_model import element_uuid
 from servers import LEVEL_UUID, READ_ATTRIBUTES, SETPOINT_UUID, use_uvloop
+
+_UNPACK_DOUBLE = struct.Struct(">d").unpack_from
 
 
 def client_frame(payload: bytes) -> bytes:
@@ -45,6 +50,10 @@ class RawConnection(asyncio.Protocol):
         self.waiter: asyncio.Future[None] | None = None
         self.need = 2
         self.upgraded = False
+        self.arrivals: list[tuple[float, float]] | None = None
+        """When set: (value, arrival time) of every frame that ends in a float64 (an event's value)."""
+        self.packets = 0
+        """Packets in the frames received (from each message's CBOR array head)."""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -79,8 +88,19 @@ class RawConnection(asyncio.Protocol):
                 header = 10
             if size - position < header + length:
                 break
-            position += header + length
+            start = position + header
+            position = start + length
             self.frames += 1
+            if length:
+                first = buffer[start]
+                if 0x80 <= first < 0x98:
+                    self.packets += first - 0x80
+                elif first == 0x98:
+                    self.packets += buffer[start + 1]
+                elif first == 0x99:
+                    self.packets += int.from_bytes(buffer[start + 1 : start + 3], "big")
+            if self.arrivals is not None and length > 9 and buffer[position - 9] == 0xFB:
+                self.arrivals.append((_UNPACK_DOUBLE(buffer, position - 8)[0], time.perf_counter()))
             waiter = self.waiter
             if waiter is not None and not waiter.done():
                 waiter.set_result(None)
@@ -98,9 +118,17 @@ class RawConnection(asyncio.Protocol):
         await self.waiter
 
 
-async def open_raw(port: int, hello: bool = True) -> RawConnection:
+def client_tls() -> ssl.SSLContext:
+    """TLS without verification: the benchmark's own self-signed server on loopback."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+async def open_raw(port: int, hello: bool = True, tls: bool = False) -> RawConnection:
     loop = asyncio.get_running_loop()
-    _, protocol = await loop.create_connection(RawConnection, "127.0.0.1", port)
+    _, protocol = await loop.create_connection(RawConnection, "127.0.0.1", port, ssl=client_tls() if tls else None)
     key = base64.b64encode(os.urandom(16)).decode()
     assert protocol.transport is not None
     protocol.transport.write(
@@ -125,8 +153,8 @@ def close_all(clients: list[RawConnection]) -> None:
             client.transport.close()
 
 
-def read_frame(message_id: int = 2) -> bytes:
-    return client_frame(cbor2.dumps([[0, message_id, 4, {0: LEVEL_UUID, 1: READ_ATTRIBUTES}]]))
+def read_frame(message_id: int = 2, element: uuid.UUID = LEVEL_UUID) -> bytes:
+    return client_frame(cbor2.dumps([[0, message_id, 4, {0: element, 1: READ_ATTRIBUTES}]]))
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -135,13 +163,16 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
 
 
-async def closed_loop(port: int, connections: int, duration: float, batch: int = 1) -> dict[str, Any]:
+async def closed_loop(
+    port: int, connections: int, duration: float, batch: int = 1, tls: bool = False, element: str | None = None
+) -> dict[str, Any]:
     """Each connection sends one message (of `batch` read requests) and waits for its reply."""
-    clients = [await open_raw(port) for _ in range(connections)]
+    clients = [await open_raw(port, tls=tls) for _ in range(connections)]
+    target = uuid.UUID(element) if element else LEVEL_UUID
     if batch == 1:
-        frame = read_frame()
+        frame = read_frame(element=target)
     else:
-        frame = client_frame(cbor2.dumps([[0, i, 4, {0: LEVEL_UUID, 1: READ_ATTRIBUTES}] for i in range(batch)]))
+        frame = client_frame(cbor2.dumps([[0, i, 4, {0: target, 1: READ_ATTRIBUTES}] for i in range(batch)]))
     latencies: list[float] = []
     stop_at = time.perf_counter() + duration
     warmup_until = time.perf_counter() + min(0.5, duration / 5)
@@ -215,32 +246,84 @@ async def asyncua_loop(port: int, connections: int, duration: float) -> dict[str
 
 
 async def fan_out(port: int, subscribers: int, duration: float) -> dict[str, Any]:
-    """`subscribers` connections subscribe to one register; one writer changes it in a closed loop."""
+    """`subscribers` connections subscribe to one register; one writer changes it in a closed loop.
+
+    Each write's value is its sequence number, and each event ends in the value it carries, so a
+    delivery's latency is its arrival time minus the time its write was sent.
+    """
     clients = []
     for _ in range(subscribers):
         client = await open_raw(port)
         subscribe = [[0, 2, 6, {0: [{0: SETPOINT_UUID, 1: [11]}], 3: uuid.uuid4()}]]
         await client.request(client_frame(cbor2.dumps(subscribe)))
         clients.append(client)
-    for _ in range(500):  # initial events
-        if all(c.frames >= 3 for c in clients):
-            break
-        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.3)  # initial events, where the server sends them
+    for client in clients:
+        client.arrivals = []
     writer = await open_raw(port)
     before = sum(c.frames for c in clients)
+    sent_at: dict[float, float] = {}
     started = time.perf_counter()
     stop_at = started + duration
     value = 0.0
     writes = 0
     while time.perf_counter() < stop_at:
         value += 1.0
-        await writer.request(client_frame(cbor2.dumps([[0, 3, 5, {0: SETPOINT_UUID, 1: 11, 2: value}]])))
+        frame = client_frame(cbor2.dumps([[0, 3, 5, {0: SETPOINT_UUID, 1: 11, 2: value}]]))
+        sent_at[value] = time.perf_counter()
+        await writer.request(frame)
         writes += 1
     await asyncio.sleep(0.2)  # let in-flight events arrive
     elapsed = time.perf_counter() - started
     delivered = sum(c.frames for c in clients) - before
     close_all([*clients, writer])
-    return {"deliveries_per_s": delivered / elapsed, "writes_per_s": writes / elapsed}
+    latencies = sorted(
+        arrival - sent_at[value] for c in clients for value, arrival in c.arrivals or () if value in sent_at
+    )
+    return {
+        "deliveries_per_s": delivered / elapsed,
+        "writes_per_s": writes / elapsed,
+        "p50_ms": percentile(latencies, 0.5) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+    }
+
+
+async def browse_tree(port: int, repeats: int) -> dict[str, Any]:
+    """Time whole-tree browses (one request each) of the root."""
+    client = await open_raw(port)
+    frame = client_frame(cbor2.dumps([[0, 2, 1, {0: uuid.UUID(int=0)}]]))
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        await client.request(frame)
+        times.append(time.perf_counter() - started)
+    close_all([client])
+    return {"browse_ms": min(times) * 1000}
+
+
+def process_seconds(pid: int) -> float:
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def subscribe_many(port: int, elements: int, duration: float, server_pid: int) -> dict[str, Any]:
+    """One connection subscribes to the values of `elements` generated signals; counts their events.
+
+    Also the server's CPU use (fraction of a CPU) over the same steady window.
+    """
+    client = await open_raw(port)
+    items = [{0: uuid.UUID(element_uuid("signal", i)), 1: [11]} for i in range(elements)]
+    await client.request(client_frame(cbor2.dumps([[0, 2, 6, {0: items}]])))
+    await asyncio.sleep(min(1.0, duration / 3))  # the initial events
+    before = client.packets
+    server_before = process_seconds(server_pid)
+    started = time.perf_counter()
+    await asyncio.sleep(duration)
+    elapsed = time.perf_counter() - started
+    events = client.packets - before
+    server_cpu = (process_seconds(server_pid) - server_before) / elapsed
+    close_all([client])
+    return {"events_per_s": events / elapsed, "steady_server_cpu": server_cpu}
 
 
 async def idle(port: int, connections: int, subscribe: bool, hold: float) -> dict[str, Any]:
@@ -260,8 +343,16 @@ async def idle(port: int, connections: int, subscribe: bool, hold: float) -> dic
 def main() -> None:
     mode, arguments = sys.argv[1], json.loads(sys.argv[2])
     use_uvloop()
-    runner = {"closed": closed_loop, "asyncua": asyncua_loop, "fanout": fan_out, "idle": idle}[mode]
+    runner = {
+        "closed": closed_loop,
+        "asyncua": asyncua_loop,
+        "fanout": fan_out,
+        "idle": idle,
+        "browse": browse_tree,
+        "subscribe_many": subscribe_many,
+    }[mode]
     result = asyncio.run(runner(**arguments))
+    result["cpu_s"] = time.process_time()  # the whole process's CPU, for run_all's account of other load
     print(json.dumps(result), flush=True)
 
 

@@ -1,15 +1,25 @@
-"""The servers the benchmarks measure, each runnable on its own: `python servers.py KIND PORT`.
+"""The servers the benchmarks measure, each runnable on its own: `python servers.py KIND PORT [ARGS]`.
 
-KIND is `ours` (xentara-ws over a small model), `ceiling` (a bare websockets server that decodes
-each CBOR request, looks a value up in a dict and encodes a reply) or `asyncua` (an OPC UA server
-with one variable). Each prints `READY` on stdout once it listens.
+KIND is
+- `ours`: xentara-ws over a small model; `ours-tls CERT KEY` the same over TLS;
+  `ours-model FILE` a model file with its simulation running (and a 64 MiB message-size limit,
+  so a whole-tree browse of a big model can be timed);
+- `ceiling` (bare websockets) and `picows` (bare picows): each decodes the CBOR requests, answers
+  reads from a dict, and in broadcast mode answers a write by encoding one event and sending it
+  to every connection that subscribed (opcode 6), then replying to the writer: the least work
+  any server must do per change;
+- `asyncua`: an OPC UA server with one variable.
+Each prints `READY` on stdout once it listens. Every server runs on uvloop when it is installed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import sys
 import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import cbor2
 
@@ -50,35 +60,121 @@ async def serve_ours(port: int) -> None:
     await server.serve_until_stopped()
 
 
-async def serve_ceiling(port: int) -> None:
-    from websockets.asyncio.server import serve
+async def serve_ours_tls(port: int, cert: str, key: str) -> None:
+    import ssl
 
-    values = {LEVEL_UUID: {11: cbor2.CBORTag(121, 42.5), 9: cbor2.CBORTag(121, 0), 7: cbor2.CBORTag(121, 0)}}
+    from xentara_ws.server.app import XentaraServer
+    from xentara_ws.server.limits import Limits
 
-    from websockets.exceptions import ConnectionClosed
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = XentaraServer(bench_model(), limits=Limits(max_connections=20000, client_hello_timeout=600))
+    await server.start("127.0.0.1", port, context)
+    print("READY", flush=True)
+    await server.serve_until_stopped()
 
-    async def handler(connection):  # type: ignore[no-untyped-def]
-        try:
-            await serve_connection(connection)
-        except ConnectionClosed:
-            pass
 
-    async def serve_connection(connection):  # type: ignore[no-untyped-def]
-        async for message in connection:
-            packets = cbor2.loads(message)
-            replies = []
-            for packet in packets:
-                params = packet[3] if len(packet) > 3 else {}
-                element = values.get(params.get(0)) if isinstance(params, dict) else None
+async def serve_ours_model(port: int, path: str) -> None:
+    from xentara_ws.model import Simulation, load_model
+    from xentara_ws.server.app import XentaraServer
+    from xentara_ws.server.limits import Limits
+
+    model = load_model(path)
+    gc.freeze()  # as `xentara-ws serve` does: the model lives as long as the process
+    limits = Limits(
+        max_connections=20000, client_hello_timeout=600, max_message_size=64 << 20, max_subscription_attributes=200_000
+    )
+    server = XentaraServer(model, simulation=Simulation(model), limits=limits)
+    await server.start("127.0.0.1", port)
+    print("READY", flush=True)
+    await server.serve_until_stopped()
+
+
+class CeilingLogic:
+    """What both bare ceilings do with a message: reads from a dict, subscribe, write = broadcast."""
+
+    def __init__(self) -> None:
+        self.values = {LEVEL_UUID: {11: cbor2.CBORTag(121, 42.5), 9: cbor2.CBORTag(121, 0), 7: cbor2.CBORTag(121, 0)}}
+        self.subscription = uuid.UUID("0b6a1b7e-3c55-4f0e-9d8e-5f1b0c2d3e4f")
+
+    def handle(self, message: bytes, subscribe: Callable[[], None], broadcast: Callable[[bytes], None]) -> bytes:
+        replies = []
+        for packet in cbor2.loads(message):
+            params = packet[3] if len(packet) > 3 else {}
+            opcode = packet[2]
+            if opcode == 6:
+                subscribe()
+                replies.append([1, packet[1], self.subscription])
+            elif opcode == 5:
+                # One event per change, encoded once, sent to every subscriber.
+                event = [[8, 0, {0: self.subscription, 1: params[0], 2: {11: cbor2.CBORTag(121, params[2])}}]]
+                broadcast(cbor2.dumps(event))
+                replies.append([1, packet[1]])
+            else:
+                element = self.values.get(params.get(0)) if isinstance(params, dict) else None
                 if element is None:
                     replies.append([1, packet[1], {0: 1}])
                 else:
                     replies.append([1, packet[1], {key: element[key] for key in params[1]}])
-            await connection.send(cbor2.dumps(replies))
+        return cbor2.dumps(replies)
 
-    async with serve(handler, "127.0.0.1", port, compression=None, max_queue=4):
+
+async def serve_ceiling(port: int) -> None:
+    from websockets import broadcast
+    from websockets.asyncio.server import ServerConnection, serve
+    from websockets.exceptions import ConnectionClosed
+
+    logic = CeilingLogic()
+    subscribers: set[ServerConnection] = set()
+
+    async def handler(connection: ServerConnection) -> None:
+        try:
+            async for message in connection:
+                reply = logic.handle(
+                    message,  # type: ignore[arg-type]
+                    lambda: subscribers.add(connection),
+                    lambda event: broadcast(subscribers, event),
+                )
+                await connection.send(reply)
+        except ConnectionClosed:
+            pass
+        finally:
+            subscribers.discard(connection)
+
+    async with serve(handler, "127.0.0.1", port, compression=None, max_queue=4, max_size=64 << 20):
         print("READY", flush=True)
         await asyncio.Future()
+
+
+async def serve_picows(port: int) -> None:
+    from picows import WSFrame, WSListener, WSMsgType, WSTransport, WSUpgradeRequest, ws_create_server
+
+    logic = CeilingLogic()
+    subscribers: set[WSTransport] = set()
+
+    def broadcast(event: bytes) -> None:
+        for transport in subscribers:
+            transport.send(WSMsgType.BINARY, event)
+
+    class Listener(WSListener):  # picows's documented way to handle a connection
+        def on_ws_frame(self, transport: WSTransport, frame: WSFrame) -> None:
+            if frame.msg_type == WSMsgType.BINARY:
+                reply = logic.handle(frame.get_payload_as_bytes(), lambda: subscribers.add(transport), broadcast)
+                transport.send(WSMsgType.BINARY, reply)
+            elif frame.msg_type == WSMsgType.CLOSE:
+                transport.send_close(frame.get_close_code(), frame.get_close_message())
+                transport.disconnect()
+
+        def on_ws_disconnected(self, transport: WSTransport) -> None:
+            subscribers.discard(transport)
+
+    def factory(request: WSUpgradeRequest) -> WSListener:
+        return Listener()
+
+    server = await ws_create_server(factory, "127.0.0.1", port, max_frame_size=64 << 20)
+    print("READY", flush=True)
+    async with server:
+        await server.serve_forever()
 
 
 async def serve_asyncua(port: int) -> None:
@@ -98,12 +194,21 @@ async def serve_asyncua(port: int) -> None:
         await asyncio.Future()
 
 
+SERVERS: dict[str, Callable[..., Coroutine[Any, Any, None]]] = {
+    "ours": serve_ours,
+    "ours-tls": serve_ours_tls,
+    "ours-model": serve_ours_model,
+    "ceiling": serve_ceiling,
+    "picows": serve_picows,
+    "asyncua": serve_asyncua,
+}
+
+
 def main() -> None:
-    kind, port = sys.argv[1], int(sys.argv[2])
+    kind, port, extra = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
     use_uvloop()
-    runner = {"ours": serve_ours, "ceiling": serve_ceiling, "asyncua": serve_asyncua}[kind]
     try:
-        asyncio.run(runner(port))
+        asyncio.run(SERVERS[kind](port, *extra))
     except KeyboardInterrupt:
         pass
 

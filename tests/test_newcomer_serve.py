@@ -42,8 +42,9 @@ def test_by_default_the_server_listens_on_ipv4_and_ipv6_and_says_how_to_reach_it
     port = port_free_on_both_families()
     with serving(tmp_path, "--no-tls", "--port", str(port), banner_lines=4) as server:
         assert server.banner[0].endswith(f"ws://127.0.0.1:{port}/api/ws")
-        assert f"listening on every IPv4 and IPv6 address; from other machines: ws://{socket.gethostname()}:" in (
-            server.banner[3]
+        assert (
+            f"listening on every IPv4 and IPv6 address; from other machines: ws://{socket.gethostname()}:"
+            in (server.banner[3])
         )
         assert info(f"ws://127.0.0.1:{port}/api/ws") == 0
         if has_ipv6_loopback():

@@ -12,7 +12,7 @@ from support import fixtures
 
 TESTS = Path(__file__).resolve().parent
 
-TINY_MODULE = '''
+TINY_MODULE = """
 from support.fixtures import SAMPLE_CONFIG, needs_vendor_fixtures
 
 
@@ -28,7 +28,7 @@ def test_also_needs_them():
 
 def test_needs_nothing():
     assert 1 + 1 == 2
-'''
+"""
 
 
 def run_pytest(tmp_path: Path, fixtures_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:

@@ -30,7 +30,7 @@ def _options(parser: argparse.ArgumentParser) -> list[str]:
 def bash_script(parser: argparse.ArgumentParser, commands: Mapping[str, argparse.ArgumentParser]) -> str:
     """The completion script: command names first, then each command's options."""
     names = " ".join(commands)
-    detect = f"            {'|'.join(commands)}) cmd=\"$word\"; break;;" if commands else ""
+    detect = f'            {"|".join(commands)}) cmd="$word"; break;;' if commands else ""
     cases = [f'        "") COMPREPLY=($(compgen -W "{names} {" ".join(_options(parser))}" -- "$cur"));;']
     for name, sub in commands.items():
         words = " ".join(_options(sub) + (["bash"] if name == "completion" else []))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import inspect
-
 import json
 
 import pytest
@@ -34,10 +33,10 @@ def upgrade(cookie: str | None, origin: str | None = ORIGIN, **kwargs: object) -
     return request("GET", "/api/ws", origin=origin, cookie=cookie, **kwargs)  # type: ignore[arg-type]
 
 
-
 async def settled(value):
     """A gatekeeper may answer at once or later (it verifies passwords in a worker pool)."""
     return await value if inspect.isawaitable(value) else value
+
 
 async def test_good_credentials_get_a_strict_http_only_session_cookie(login: ConsoleLogin) -> None:
     response = await login.login(login_request({"user": DEMO_USER, "password": DEMO_PASSWORD}))

@@ -259,8 +259,9 @@ class XentaraClient:
             if self.url.startswith("wss:") and isinstance(error, ConnectionResetError) and not error.errno:
                 # A plain server drops a TLS ClientHello without a word.
                 raise ConnectionFailed(
-                    "tls", f"the server at {self.url} closed the connection in the TLS handshake: "
-                    "if it serves plain ws:// (--no-tls), use ws:// instead of wss://"
+                    "tls",
+                    f"the server at {self.url} closed the connection in the TLS handshake: "
+                    "if it serves plain ws:// (--no-tls), use ws:// instead of wss://",
                 ) from None
             raise ConnectionFailed("os", f"cannot connect to {self.url}: {error}") from None
         if self.fingerprint is not None:

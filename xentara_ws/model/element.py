@@ -6,6 +6,7 @@ attributes they have (their `AttributeSpec`s) and in what a write does (`accept_
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -40,6 +41,10 @@ class AttributeSpec:
     data_type: DataType
 
 
+# Specs are frozen values shared by every element of a type: a large model builds millions of
+# them otherwise (the bulk of its start-up time). The argument space is small, so the caches
+# are bounded far above what the element types use.
+@functools.lru_cache(maxsize=4096)
 def standard_attribute(
     attribute: Attribute, access: Access = Access.READ_ONLY, data_type: DataType | None = None
 ) -> AttributeSpec:
@@ -52,6 +57,7 @@ def standard_attribute(
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def custom_attribute(
     name: str, access: Access, data_type: DataType, attribute_uuid: uuid.UUID | None = None
 ) -> AttributeSpec:
@@ -86,6 +92,8 @@ IDENTITY_ATTRIBUTES: tuple[AttributeSpec, ...] = tuple(
 """Attributes 0-4, which every element has."""
 
 _VALUE_KEY = int(Attribute.VALUE)
+_STANDARD_KEYS: dict[uuid.UUID, int] = {attribute.uuid: int(attribute) for attribute in Attribute}
+"""The wire key of each standard attribute, from its UUID."""
 
 
 class Element:
@@ -117,10 +125,10 @@ class Element:
         self.parent: Element | None = None
         self.children: list[Element] = []
         self.primary_key = ""
-        self.attributes: dict[AttributeKey, AttributeSpec] = {}
-        self._by_uuid: dict[uuid.UUID, AttributeSpec] = {}
-        for spec in attributes:
-            self.add_attribute(spec)
+        # Keyed by the wire key: standard ids for 0-13, the UUID for the others (which is their key);
+        # a standard attribute addressed by UUID is found through _STANDARD_KEYS, so no element
+        # needs a second index (hashing every attribute's UUID dominated the loading of big models).
+        self.attributes: dict[AttributeKey, AttributeSpec] = {spec.key: spec for spec in attributes}
         self.value: Any = None
         self.quality = Quality.BAD
         self.source_time: TimePoint = TIME_POINT_MIN
@@ -173,11 +181,16 @@ class Element:
 
     def add_attribute(self, spec: AttributeSpec) -> None:
         self.attributes[spec.key] = spec
-        self._by_uuid[spec.uuid] = spec
 
     def attribute(self, key: object) -> AttributeSpec:
         """The attribute addressed by a wire key (int id or UUID); -32101 if this element lacks it."""
-        spec = self.attributes.get(key) if type(key) is int else self._by_uuid.get(key)  # type: ignore[call-overload]
+        spec: AttributeSpec | None
+        if type(key) is int:
+            spec = self.attributes.get(key)
+        elif type(key) is uuid.UUID:
+            spec = self.attributes.get(_STANDARD_KEYS.get(key, key))
+        else:  # a bool or float equal to an id is not that id
+            spec = None
         if spec is None:
             raise ProtocolError(ErrorCode.MISSING_ATTRIBUTE)
         return spec

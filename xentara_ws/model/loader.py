@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import gc
 import json
 import logging
 import os
@@ -82,7 +84,15 @@ def load_model_data(
     if schema_file:
         errors += schema_errors(data, schema_file, source)
     builder = _Builder(source, clock or wall_clock)
-    model = builder.build(data)
+    # Loading allocates hundreds of thousands of long-lived objects and frees almost none: the
+    # collector's passes over them would cost about half the start-up of a large model.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        model = builder.build(data)
+    finally:
+        if collecting:
+            gc.enable()
     errors += builder.errors
     if errors or model is None:
         raise ModelError(source, list(dict.fromkeys(errors)))
@@ -127,7 +137,12 @@ def json_path(parts: Any) -> str:
 
 
 def _member(path: str, name: str) -> str:
-    return f"{path}.{name}" if name.isidentifier() else f"{path}[{json.dumps(name, ensure_ascii=False)}]"
+    return path + _member_suffix(name)
+
+
+@functools.lru_cache(maxsize=1024)  # the same few member names and designations, 100,000 times in a big model
+def _member_suffix(name: str) -> str:
+    return f".{name}" if name.isidentifier() else f"[{json.dumps(name, ensure_ascii=False)}]"
 
 
 def _index(path: str, i: int) -> str:
@@ -195,6 +210,8 @@ class _Builder:
         self.by_uuid: dict[uuid.UUID, str] = {}
         self.by_key: dict[str, _Node] = {}
         self.referenced: set[str] = set()
+        self.resolved: dict[str, _Node] = {}
+        """Element references already resolved (key as written -> element), reused when attaching."""
 
     def error(self, path: str, problem: str) -> None:
         self.errors.append(f"{self.source}: {path}: {problem}")
@@ -386,10 +403,13 @@ class _Builder:
         if not member:
             node = self.by_key.get(".".join(parts))
             if node is not None:
+                self.resolved[key] = node
                 return node
         if len(parts) >= 2:
             node = self.by_key.get(".".join(parts[:-1]))
             if node is not None:
+                if not member:
+                    self.resolved[key] = node
                 return node
         what = "element, attribute, event or task" if member else "element"
         self.error(path, f"dangling reference {key!r}: no such {what} in the model")
@@ -528,7 +548,10 @@ class _Builder:
                 if key is None:
                     targets[end] = None
                     continue
-                target = self.by_key[_resolved_key(self.by_key, key)].element
+                found = self.resolved.get(key)
+                if found is None:
+                    found = self.by_key[_resolved_key(self.by_key, key)]
+                target = found.element
                 if isinstance(target, DataPoint):
                     attach(target, (*chain, id(point)))
                 targets[end] = target

@@ -5,6 +5,7 @@ Attribute sets, type texts and categories follow spec/xentara-model-reference.md
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -24,7 +25,7 @@ from .element import (
     custom_attribute,
     standard_attribute,
 )
-from .formats import initial_value, parse_interval, to_float32
+from .formats import MODEL_DATA_TYPES, config_value, initial_value, parse_interval, to_float32
 
 logger = logging.getLogger(__name__)
 
@@ -181,12 +182,21 @@ class Signal(Element):
 # -- registers ---------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)  # one tuple per data type, shared by every register of it
+def _register_attributes(data_type: DataType) -> tuple[AttributeSpec, ...]:
+    return _attrs(
+        _std(Attribute.VALUE, RW, data_type),
+        _std(Attribute.UPDATE_TIME),
+        _std(Attribute.CHANGE_TIME),
+        _std(Attribute.WRITE_TIME),
+        _std(Attribute.QUALITY),
+    )
+
+
 class Register(Element):
     """`@Skill.SignalFlow.Register`: stores a written value; quality is always good."""
 
     def __init__(self, *, config: Mapping[str, Any], **kwargs: Any) -> None:
-        from .formats import MODEL_DATA_TYPES, config_value
-
         default = config.get("defaultValue")
         if not isinstance(default, list) or len(default) != 2:
             raise ConfigError('defaultValue must be [dataType, value], e.g. ["int64", 0]', "defaultValue")
@@ -202,13 +212,7 @@ class Register(Element):
             model_type="@Skill.SignalFlow.Register",
             type_name="register",
             category=ElementCategory.DATA_POINT,
-            attributes=_attrs(
-                _std(Attribute.VALUE, RW, data_type),
-                _std(Attribute.UPDATE_TIME),
-                _std(Attribute.CHANGE_TIME),
-                _std(Attribute.WRITE_TIME),
-                _std(Attribute.QUALITY),
-            ),
+            attributes=_register_attributes(data_type),
             config=config,
             **kwargs,
         )
@@ -236,6 +240,10 @@ _INPUT_MIRRORED = (
 _OUTPUT_MIRRORED = (Attribute.WRITE_TIME, Attribute.WRITE_ERROR)
 
 
+_UNITS = custom_attribute("units", R, DataType.STRING)
+_DATA_POINT_ATTRIBUTES = _attrs(_UNITS, custom_attribute("displayName", R, DataType.STRING))
+
+
 class DataPoint(Element):
     """`@DataPoint`: reads mirror its input element, writes go to its output element."""
 
@@ -244,15 +252,13 @@ class DataPoint(Element):
             model_type="@DataPoint",
             type_name="data point",
             category=ElementCategory.DATA_POINT,
+            attributes=_DATA_POINT_ATTRIBUTES,
             config=config,
             **kwargs,
         )
         self.input: Element | None = None
         self.output: Element | None = None
-        units = config.get("units", "")
-        self.add_attribute(custom_attribute("units", R, DataType.STRING))
-        self.add_attribute(custom_attribute("displayName", R, DataType.STRING))
-        self.custom_values[custom_attribute("units", R, DataType.STRING).key] = units
+        self.custom_values[_UNITS.key] = config.get("units", "")
         self._display_name: str | None = config.get("displayName")
 
     def set_display_name_default(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -151,6 +152,9 @@ def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
         model = load_model(serve_plan.model_path, schema_path=_model_schema(args))
     except ModelError as error:
         raise ServeError(f"the model cannot be served:\n{error}") from None
+    # The served model lives as long as the process: move it out of the collector's reach, or
+    # each full collection walks every element again (about 0.25 s for 100,000, on the event loop).
+    gc.freeze()
     from ..sessions.storage import SqliteStore
     from .security_setup import configure_security, state_dir
 
@@ -204,9 +208,7 @@ def _make_reloadable(serve_plan: ServePlan, args: argparse.Namespace) -> None:
         return
     from .security_setup import configure_security
 
-    live = LiveSecurity(
-        SecuritySet(serve_plan.gatekeeper, serve_plan.access, serve_plan.sub_session_authenticator)
-    )
+    live = LiveSecurity(SecuritySet(serve_plan.gatekeeper, serve_plan.access, serve_plan.sub_session_authenticator))
     # TLS is set up once at start (the listening socket keeps its context); a reload rebuilds the rest.
     rebuild_args = argparse.Namespace(**{**vars(args), "no_tls": True})
 

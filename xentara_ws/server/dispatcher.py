@@ -83,7 +83,7 @@ class Dispatcher:
         replies = self.handle_message(session, message)
         if type(replies) is not list:
             replies = await replies  # type: ignore[misc]
-        return replies  # type: ignore[return-value]
+        return replies
 
     def connection_lost(self, session: Session) -> None:
         """The connection of `session` ended (called once by the edge): drop what it owned.

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..edge import HttpRequest, UpgradeRefused
-from ..security.login import LoginService, VerificationPool
 from ..security import (
     AccessControl,
     AuthenticationFailed,
@@ -22,6 +21,7 @@ from ..security import (
     load_configuration,
     server_ssl_context,
 )
+from ..security.login import LoginService, VerificationPool
 
 if TYPE_CHECKING:
     from .bootstrap import ServePlan

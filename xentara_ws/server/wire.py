@@ -9,6 +9,7 @@ from cbor2 import CBORTag
 from ..model.element import Element
 from ..protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, encode
 from ..protocol.errors import ErrorCode, ProtocolError
+from ..protocol.templates import encode_map
 
 ACCESS_DENIED_VALUE = CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.ACCESS_DENIED), 1: "access denied"})
 CACHED_KEYS_MAX = 32
@@ -42,13 +43,13 @@ def encoded_values(element: Element, keys: tuple[Any, ...]) -> bytes:
     """
     if len(keys) > CACHED_KEYS_MAX:
         # Client-chosen long key lists are not worth keeping: they would pin their size per element.
-        return encode({key: read_value(element, key) for key in keys})
+        return encode_map({key: read_value(element, key) for key in keys})
     cache = element.wire_cache
     cached = cache.pop(keys, None)
     if cached is not None and cached[0] == element.version:
         cache[keys] = cached  # most recently used last (dicts keep insertion order)
         return cached[1]  # type: ignore[no-any-return]
-    data = encode({key: read_value(element, key) for key in keys})
+    data = encode_map({key: read_value(element, key) for key in keys})
     while len(cache) >= CACHE_ENTRIES_PER_ELEMENT:
         del cache[next(iter(cache))]  # least recently used
     cache[keys] = (element.version, data)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ...model.element import Element
@@ -43,11 +43,59 @@ def browse(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
                 raise invalid(f"parameter 2 (element_category) holds an invalid category {category!r}")
         wanted = frozenset(categories)
     start = find_element(ctx.state, p[0])
-    return [
-        {0: e.primary_key, 1: e.uuid, 2: int(e.category)}
-        for e in start.descendants(depth)
-        if categories is None or e.category in wanted
-    ]
+    return _bounded_browse(start, depth, wanted if categories is not None else None, ctx.state.limits.max_message_size)
+
+
+# Bytes of one browse entry besides its primary key: map head, keys 0-2, 37(h'…16 bytes…'), category.
+_ENTRY_OVERHEAD = 1 + 3 + 3 + 16 + 1
+# The reply packet around the entries: [1, message id, array head].
+_REPLY_OVERHEAD = 32
+_TEXT_HEAD = (1, 2, 3, 5)  # bytes of a text string's head, by how many length thresholds it passes
+
+
+def _bounded_browse(
+    start: Element, depth: int | None, wanted: frozenset[int] | None, limit: int
+) -> list[dict[int, Any]]:
+    """The browse result, or -32602 as soon as its encoding would exceed the message-size limit.
+
+    The size is counted as the walk goes (the entries' exact CBOR sizes), so the work for a tree
+    too large to answer is bounded by the limit, not by the tree: the event loop is not held up
+    encoding a reply that could not be sent anyway.
+    """
+    budget = limit - _REPLY_OVERHEAD
+    size = 0
+    found: list[Element] = []
+    for element in _walk(start, depth):
+        if wanted is None or element.category in wanted:
+            key = element.primary_key
+            length = len(key) if key.isascii() else len(key.encode())
+            size += _ENTRY_OVERHEAD + _TEXT_HEAD[(length >= 24) + (length >= 0x100) + (length >= 0x10000)] + length
+            if size > budget:
+                raise invalid(
+                    f"the reply would exceed the message-size limit of {limit} bytes after {len(found)} elements: "
+                    "browse with a depth (parameter 1), e.g. depth 1, and descend into the children you need"
+                )
+            found.append(element)
+    # The entries are built only once the reply is known to fit.
+    return [{0: e.primary_key, 1: e.uuid, 2: int(e.category)} for e in found]
+
+
+def _walk(start: Element, depth: int | None) -> Iterator[Element]:
+    """The descendants of `start` in depth-first pre-order, down to `depth` levels (None = all)."""
+    if depth is None:
+        stack = start.children[::-1]
+        while stack:
+            element = stack.pop()
+            yield element
+            if element.children:
+                stack += element.children[::-1]
+        return
+    levels: list[tuple[Element, int]] = [(c, 1) for c in reversed(start.children)]
+    while levels:
+        element, level = levels.pop()
+        yield element
+        if level < depth and element.children:
+            levels += [(c, level + 1) for c in reversed(element.children)]
 
 
 _META_DATA = (uuid_param(0, "element_uuid"), Param(1, "identifiers", "an array", is_array))
