@@ -109,13 +109,13 @@ def test_broken_security_files_are_refused_naming_the_file(tmp_path, capsys):
 
 @needs_vendor_fixtures
 def test_the_port_comes_from_config_json(tmp_path):
-    from xentara_ws.cli import build_parser
+    from xentara_ws.cli import build_parser, serve_options
     from xentara_ws.server.bootstrap import plan
 
     args = build_parser().parse_args(["serve", "--config", str(SAMPLE_CONFIG)])
-    assert plan(args).port == 8080
+    assert plan(serve_options(args)).port == 8080
     args = build_parser().parse_args(["serve", "--config", str(SAMPLE_CONFIG), "--port", "9001"])
-    assert plan(args).port == 9001
+    assert plan(serve_options(args)).port == 9001
 
 
 def test_version(capsys):
@@ -175,13 +175,14 @@ def test_schema_dir_validates_the_files_against_the_vendor_schemas(tmp_path, cap
 
 
 def test_limits_come_from_the_command_line_and_bad_ones_are_refused(capsys):
-    from xentara_ws.cli import build_parser
-    from xentara_ws.server.bootstrap import ServeError, limits_from
+    from xentara_ws.cli import build_parser, serve_options
+    from xentara_ws.server.bootstrap import limits_from
+    from xentara_ws.server.serve_plan import ServeError
 
     args = build_parser().parse_args(
         ["serve", "--max-subscriptions", "5", "--max-packets", "10", "--hello-timeout", "2"]
     )
-    limits = limits_from(args)
+    limits = limits_from(serve_options(args))
     assert (limits.max_subscriptions, limits.max_packets_per_message, limits.client_hello_timeout) == (5, 10, 2.0)
     with pytest.raises(ServeError, match="--max-connections must be positive"):
-        limits_from(build_parser().parse_args(["serve", "--max-connections", "0"]))
+        limits_from(serve_options(build_parser().parse_args(["serve", "--max-connections", "0"])))

@@ -14,7 +14,7 @@ from helpers_ws import RawClient
 from support.hardening import OPERATOR, OPERATOR_PASSWORD, costly_config
 from websockets.exceptions import InvalidStatus
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.protocol.codec import encode
 from xentara_ws.security.login import LoginBusy, VerificationPool
 from xentara_ws.server.bootstrap import build_server
@@ -31,7 +31,7 @@ async def start(tmp_path, *extra: str):
     args = build_parser().parse_args(
         ["serve", "--config", str(folder), "--host", "127.0.0.1", "--port", "0", "--no-tls", *extra]
     )
-    instance, plan = build_server(args)
+    instance, plan = build_server(serve_options(args))
     await instance.start(plan.host, plan.port, plan.ssl_context)
     return instance
 

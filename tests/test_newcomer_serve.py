@@ -117,11 +117,11 @@ def test_config_naming_a_file_says_a_folder_is_expected(tmp_path, capsys):
 
 @needs_vendor_fixtures
 def test_the_demo_passes_the_vendor_schemas(tmp_path):
-    from xentara_ws.cli import build_parser
+    from xentara_ws.cli import build_parser, serve_options
     from xentara_ws.server.bootstrap import build_server
 
     argv = ["serve", "--no-tls", "--schema-dir", str(SCHEMAS), "--state-dir", str(tmp_path)]
-    _server, plan = build_server(build_parser().parse_args(argv))
+    _server, plan = build_server(serve_options(build_parser().parse_args(argv)))
     assert plan.demo and plan.gatekeeper is not None
 
 

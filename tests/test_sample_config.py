@@ -16,7 +16,7 @@ from helpers_ws import RawClient
 from support.fixtures import needs_vendor_fixtures, sample_password
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.protocol.identifiers import NIL_UUID
 from xentara_ws.security import set_password
 from xentara_ws.server.bootstrap import build_server
@@ -54,7 +54,7 @@ async def start(config_dir, tmp_path, *extra):
             *extra,
         ]
     )
-    server, plan = build_server(args)
+    server, plan = build_server(serve_options(args))
     await server.start(plan.host, plan.port, plan.ssl_context)
     return server
 

@@ -16,7 +16,7 @@ from joserfc.jwk import ECKey
 from support.fixtures import needs_vendor_fixtures, sample_password
 from websockets.exceptions import InvalidStatus
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.server.bootstrap import build_server
 
 pytestmark = needs_vendor_fixtures
@@ -80,7 +80,7 @@ async def server(tmp_path, issuer_key):
     args = build_parser().parse_args(
         ["serve", "--config", str(folder), "--host", "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")]
     )
-    instance, plan = build_server(args)
+    instance, plan = build_server(serve_options(args))
     await instance.start(plan.host, plan.port, plan.ssl_context)
     yield instance
     await instance.close()

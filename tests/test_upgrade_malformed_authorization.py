@@ -11,7 +11,7 @@ from helpers import SAMPLE_CONFIG
 from helpers_ws import RawClient
 from support.edge import upgrade_request
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.server.bootstrap import build_server
 
 PASSWORD = json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"]
@@ -23,7 +23,7 @@ async def server(tmp_path):
     args = build_parser().parse_args(
         ["serve", "--config", str(SAMPLE_CONFIG), "--no-tls", "--port", "0", "--state-dir", str(tmp_path / "state")]
     )
-    instance, plan = build_server(args)
+    instance, plan = build_server(serve_options(args))
     await instance.start("127.0.0.1", 0, plan.ssl_context)
     yield instance
     await instance.close()

@@ -7,11 +7,15 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .client.commands import add_commands as add_client_commands
 from .client.session_commands import add_session_commands
+
+if TYPE_CHECKING:
+    from .server.options import ServeOptions
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -171,11 +175,52 @@ def add_serve_arguments(serve: argparse.ArgumentParser) -> None:
     serve.set_defaults(handler=run_serve)
 
 
+def serve_options(args: argparse.Namespace) -> ServeOptions:
+    """The typed options `server/` takes, from the parsed `serve` command line (the one place that reads it)."""
+    from .server.options import ServeOptions
+
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value is not None else None
+
+    return ServeOptions(
+        config=path(args.config),
+        model=path(args.model),
+        host=args.host,
+        port=args.port,
+        tls=not args.no_tls,
+        allow_shutdown=args.allow_shutdown,
+        www=path(args.www),
+        schema_dir=path(args.schema_dir),
+        state_dir=path(args.state_dir),
+        reload_interval=args.reload_interval,
+        max_message_size=args.max_message_size,
+        max_packets=args.max_packets,
+        hello_timeout=args.hello_timeout,
+        send_timeout=args.send_timeout,
+        max_subscriptions=args.max_subscriptions,
+        max_subscription_attributes=args.max_subscription_attributes,
+        max_sub_sessions=args.max_sub_sessions,
+        max_sub_sessions_total=args.max_sub_sessions_total,
+        max_connections=args.max_connections,
+        max_reply_size=args.max_reply_size,
+        max_connection_subscription_attributes=args.max_connection_subscription_attributes,
+        max_total_subscription_attributes=args.max_total_subscription_attributes,
+        max_outgoing_buffer=args.max_outgoing_buffer,
+        max_total_outgoing_buffer=args.max_total_outgoing_buffer,
+        login_workers=args.login_workers,
+        max_pending_logins=args.max_pending_logins,
+        cluster=args.cluster,
+        node_name=args.node_name,
+        cluster_name=args.cluster_name,
+    )
+
+
 def run_serve(args: argparse.Namespace) -> int:
-    from .server.bootstrap import ServeError, serve_forever
+    from .server.bootstrap import serve_forever
+    from .server.serve_plan import ServeError
 
     try:
-        return serve_forever(args)
+        return serve_forever(serve_options(args))
     except ServeError as error:
         print(f"xentara-ws: {error}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from support.console import CHROMIUM, CHROMIUM_ARGS, REQUIRE_BROWSER
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.server.app import XentaraServer
 from xentara_ws.server.bootstrap import build_server
 
@@ -56,7 +56,7 @@ async def browser_context(tmp_path: Path) -> AsyncIterator[Any]:
 
 async def _serve(*options: str) -> XentaraServer:
     args = build_parser().parse_args(["serve", "--no-tls", "--host", "127.0.0.1", "--port", "0", *options])
-    server, plan = build_server(args)
+    server, plan = build_server(serve_options(args))
     await server.start(plan.host, plan.port, plan.ssl_context)
     return server
 
@@ -89,7 +89,7 @@ async def tls_server(tmp_path: Path) -> AsyncIterator[XentaraServer]:
     args = build_parser().parse_args(
         ["serve", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")]
     )
-    server, plan = build_server(args)
+    server, plan = build_server(serve_options(args))
     await server.start(plan.host, plan.port, plan.ssl_context)
     try:
         yield server

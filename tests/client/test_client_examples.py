@@ -10,7 +10,7 @@ from types import ModuleType
 
 import pytest
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.client import connect
 from xentara_ws.server.bootstrap import build_server
 
@@ -34,7 +34,7 @@ async def demo(tmp_path):
     args = build_parser().parse_args(
         ["serve", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")]
     )
-    server, plan = build_server(args)
+    server, plan = build_server(serve_options(args))
     await server.start(plan.host, plan.port, plan.ssl_context)
     yield f"wss://127.0.0.1:{server.port}/api/ws"
     await server.close()

@@ -11,11 +11,12 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.console.login import COOKIE_NAME
 from xentara_ws.demo import DEMO_PASSWORD, DEMO_USER
 from xentara_ws.server.app import XentaraServer
-from xentara_ws.server.bootstrap import ServeError, build_server
+from xentara_ws.server.bootstrap import build_server
+from xentara_ws.server.serve_plan import ServeError
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ async def hmi_server(tmp_path: Path) -> AsyncIterator[XentaraServer]:
     (folder / "index.html").write_text("<h1>HMI</h1>")
     (tmp_path / "secret.txt").write_text("outside the folder")
     args = build_parser().parse_args(["serve", "--no-tls", "--host", "127.0.0.1", "--port", "0", "--www", str(folder)])
-    server, plan = build_server(args)
+    server, plan = build_server(serve_options(args))
     await server.start(plan.host, plan.port, plan.ssl_context)
     try:
         yield server
@@ -124,4 +125,4 @@ async def test_head_and_conditional_get_over_the_wire(hmi_server: XentaraServer)
 def test_www_must_name_a_folder(tmp_path: Path) -> None:
     args = build_parser().parse_args(["serve", "--no-tls", "--www", str(tmp_path / "missing")])
     with pytest.raises(ServeError, match="--www"):
-        build_server(args)
+        build_server(serve_options(args))

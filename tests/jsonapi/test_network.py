@@ -12,7 +12,7 @@ from helpers_ws import RawClient
 from support.jsonapi import FakeClock, call, exchange
 from websockets.asyncio.client import connect
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.demo import DEMO_DIR
 from xentara_ws.jsonapi.envelope import DELETE_WARNING_MESSAGE, SESSION_NOT_FOUND_MESSAGE
 from xentara_ws.server.bootstrap import build_server
@@ -48,7 +48,7 @@ async def start(tmp_path, *extra: str):
             *extra,
         ]
     )
-    instance, plan = build_server(args)
+    instance, plan = build_server(serve_options(args))
     await instance.start(plan.host, plan.port, plan.ssl_context)
     return instance
 

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pytest
 
 from xentara_ws.demo import DEMO_PASSWORD, DEMO_USER
 from xentara_ws.security.authentication import AuthenticationFailed
-from xentara_ws.server.bootstrap import ServePlan
+from xentara_ws.server.options import ServeOptions
 from xentara_ws.server.security_setup import configure_security
+from xentara_ws.server.serve_plan import ServePlan
 
 DEMO = Path(__import__("xentara_ws.demo", fromlist=["x"]).__file__).parent
 
 
 def _generation(previous=None):
     plan = ServePlan(model_path=DEMO / "model.json", config_dir=DEMO, host="127.0.0.1", port=0, demo=False)
-    args = argparse.Namespace(no_tls=True, schema_dir=None, login_workers=None, max_pending_logins=None)
-    configure_security(plan, args, previous=previous)
+    configure_security(plan, ServeOptions(tls=False), previous=previous)
     return plan.sub_session_authenticator
 
 

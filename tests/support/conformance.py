@@ -19,7 +19,7 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.conformance.wire import WireError, decode_raw
 from xentara_ws.model.loader import load_model
 from xentara_ws.model.simulation import Simulation
@@ -41,7 +41,7 @@ async def served_config(config: Path | None, state_dir: Path, *extra: str) -> As
     argv = ["serve", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(state_dir), *extra]
     if config is not None:
         argv += ["--config", str(config)]
-    server, plan = build_server(build_parser().parse_args(argv))
+    server, plan = build_server(serve_options(build_parser().parse_args(argv)))
     await server.start(plan.host, plan.port, plan.ssl_context)
     try:
         yield server

@@ -73,13 +73,13 @@ class DemoGate:
     """The demo configuration's real gatekeeper, built exactly as `xentara-ws serve` builds it."""
 
     def __init__(self) -> None:
-        from xentara_ws.cli import build_parser
+        from xentara_ws.cli import build_parser, serve_options
         from xentara_ws.server.bootstrap import plan
         from xentara_ws.server.security_setup import configure_security
 
         args = build_parser().parse_args(["serve", "--no-tls"])
-        serve_plan = plan(args)
-        configure_security(serve_plan, args)
+        serve_plan = plan(serve_options(args))
+        configure_security(serve_plan, serve_options(args))
         assert serve_plan.gatekeeper is not None
         self.gate = serve_plan.gatekeeper
 

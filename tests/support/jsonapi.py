@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.demo import DEMO_DIR
 from xentara_ws.edge.http import HttpRequest, HttpResponse
 from xentara_ws.jsonapi.http import JsonHttpHandler
@@ -44,7 +44,7 @@ def open_api(model: Model, clock: FakeClock | None = None) -> JsonApi:
 def served_api(config_dir: Path, clock: FakeClock | None = None) -> JsonApi:
     """The JsonApi of a server built from a configuration folder exactly as `serve` builds it (not started)."""
     args = build_parser().parse_args(["serve", "--config", str(config_dir), "--no-tls", "--port", "0"])
-    server, _ = build_server(args)
+    server, _ = build_server(serve_options(args))
     server.state.wall_clock = clock or FakeClock()
     return server.jsonapi
 

@@ -14,7 +14,7 @@ from cbor2 import CBORTag
 from helpers import SAMPLE_CONFIG
 from helpers_ws import RawClient
 
-from xentara_ws.cli import build_parser
+from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.security import set_password
 from xentara_ws.server.app import XentaraServer
 from xentara_ws.server.bootstrap import build_server
@@ -84,7 +84,7 @@ def serve_args(config: Path, state_dir: Path, *extra: str) -> list[str]:
 
 
 async def start_server(config: Path, state_dir: Path, clock: FakeClock | None = None, *extra: str) -> XentaraServer:
-    server, plan = build_server(build_parser().parse_args(serve_args(config, state_dir, *extra)))
+    server, plan = build_server(serve_options(build_parser().parse_args(serve_args(config, state_dir, *extra))))
     if clock is not None:
         server.state.wall_clock = clock
     await server.start(plan.host, plan.port, plan.ssl_context)

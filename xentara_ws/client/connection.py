@@ -1,32 +1,22 @@
-"""XentaraClient: one WebSocket to a Xentara server, batched requests, subscriptions and reconnects."""
+"""XentaraClient: the API of one connection to a Xentara server (commands, subscriptions, sub-sessions).
+
+The WebSocket itself is client/transport.py, the batching of requests client/batching.py and the
+back-off between reconnects client/reconnect.py; this module ties them together.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import logging
-import socket
 import ssl
-import urllib.parse
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final, Self
 
-from cbor2 import CBORTag
 from websockets.asyncio.client import ClientConnection
-from websockets.asyncio.client import connect as ws_connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
 
-from ..protocol.codec import (
-    TAG_ALTERNATIVE_0,
-    TAG_ALTERNATIVE_1,
-    TAG_ALTERNATIVE_2,
-    CBORProfileError,
-    decode,
-    encode,
-)
-from ..protocol.errors import ErrorCode
+from ..protocol.alternatives import alternative
 from ..protocol.identifiers import (
     NIL_UUID,
     PROTOCOL_VERSION,
@@ -40,6 +30,8 @@ from ..protocol.identifiers import (
 from ..protocol.identifiers import (
     MetaData as MetaDataId,
 )
+from .batching import RequestBatcher
+from .reconnect import ReconnectPolicy, reconnect
 from .sub_sessions import (
     Health,
     LastWill,
@@ -49,7 +41,7 @@ from .sub_sessions import (
     options_map,
 )
 from .subscription import Subscription
-from .tls import build_ssl_context, check_fingerprint, pinned_context
+from .transport import auth_headers, client_ssl_context, open_websocket, read_packets
 from .types import (
     AccessRights,
     AttributeKey,
@@ -100,7 +92,7 @@ def _to_wire_value(value: Any) -> Any:
 class _SubSessionLogin:
     """What create_sub_session was given, kept to log in again after a reconnect."""
 
-    def __init__(self, authentication: CBORTag) -> None:
+    def __init__(self, authentication: Any) -> None:
         self.authentication = authentication
 
 
@@ -139,53 +131,32 @@ class XentaraClient:
         self.token = token
         self.fingerprint = fingerprint
         self.reconnect = reconnect
-        self.initial_backoff = initial_backoff
-        self.max_backoff = max_backoff
-        self.max_reconnect_attempts = max_reconnect_attempts
+        self.reconnect_policy = ReconnectPolicy(initial_backoff, max_backoff, max_reconnect_attempts)
         self.open_timeout = open_timeout
         self.request_timeout = request_timeout
         self.max_size = max_size
         self.protocol_version: int | None = None
-        self._ssl: ssl.SSLContext | None = None
-        if url.startswith("wss:"):
-            try:
-                self._ssl = ssl_context or build_ssl_context(
-                    ca_file=ca_file, fingerprint=fingerprint, insecure=insecure
-                )
-            except (ssl.SSLError, OSError) as error:  # name the file: "PEM lib (_ssl.c:3905)" alone says nothing
-                reason = getattr(error, "reason", None) or error.strerror or error
-                raise ConnectionFailed(
-                    "ca_file", f"the CA file {ca_file} cannot be used ({reason}): it must hold PEM certificates"
-                ) from None
+        self._ssl = client_ssl_context(url, ssl_context, ca_file=ca_file, fingerprint=fingerprint, insecure=insecure)
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
         self._reconnector: asyncio.Task[None] | None = None
         self._connected = asyncio.Event()
         self._closing = False
-        self._next_id = 1
-        self._pending: dict[int, asyncio.Future[Any]] = {}
-        self._outbox: list[list[Any]] = []
-        self._flush_scheduled = False
-        self._send_tasks: set[asyncio.Task[None]] = set()
+        self._requests = RequestBatcher()
         self._subscriptions: dict[uuid.UUID, Subscription] = {}
         self._sub_sessions: dict[uuid.UUID, _SubSessionLogin] = {}
-        # Counts sent WebSocket messages; tests and diagnostics use it to see batching.
-        self.messages_sent = 0
         self.reconnects = 0
+
+    @property
+    def messages_sent(self) -> int:
+        """WebSocket messages sent; tests and diagnostics use it to see batching."""
+        return self._requests.messages_sent
 
     # -- connection life cycle -------------------------------------------------------------------
 
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
-
-    def _headers(self) -> dict[str, str]:
-        if self.token is not None:
-            return {"Authorization": f"Bearer {self.token}"}
-        if self.user is not None:
-            credentials = f"{self.user}:{self.password or ''}".encode()
-            return {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")}
-        return {}
 
     async def connect(self) -> Self:
         """Open the WebSocket and say client_hello; raises ConnectionFailed or XentaraError."""
@@ -195,8 +166,16 @@ class XentaraClient:
 
     async def _open(self, *, restore: bool = False) -> None:
         """Open the WebSocket and say client_hello; after a reconnect, restore what the client had."""
-        ws = await self._open_websocket()
+        ws = await open_websocket(
+            self.url,
+            headers=auth_headers(self.user, self.password, self.token),
+            ssl_context=self._ssl,
+            fingerprint=self.fingerprint,
+            open_timeout=self.open_timeout,
+            max_size=self.max_size,
+        )
         self._ws = ws
+        self._requests.sink = ws
         self._reader = asyncio.create_task(self._read(ws))
         try:
             # client_hello must be alone and first: nothing else may share its message.
@@ -208,77 +187,6 @@ class XentaraClient:
             await ws.close()
             raise
         self._connected.set()
-
-    async def _open_websocket(self) -> ClientConnection:
-        try:
-            context = self._ssl
-            if self.fingerprint is not None:
-                context = await self._pinned_context()
-            ws = await ws_connect(
-                self.url,
-                additional_headers=self._headers(),
-                ssl=context,
-                open_timeout=self.open_timeout,
-                max_size=self.max_size,
-                compression=None,
-                ping_interval=20,
-            )
-        except InvalidStatus as error:
-            status = error.response.status_code
-            kinds = {401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "too_many_requests"}
-            kind = kinds.get(status, "http")
-            retry_after = error.response.headers.get("Retry-After")
-            if status == 429 and retry_after:
-                message = f"too many failed logins from this address: the server says retry after {retry_after} s"
-                raise ConnectionFailed(kind, message, status) from None
-            raise ConnectionFailed(
-                kind, f"the server refused the WebSocket upgrade with HTTP {status}", status
-            ) from None
-        except InvalidURI as error:
-            raise ConnectionFailed("invalid_url", str(error)) from None
-        except ssl.SSLError as error:
-            if error.reason == "WRONG_VERSION_NUMBER":
-                raise ConnectionFailed(
-                    "tls", f"the server at {self.url} does not speak TLS: use ws:// instead of wss://"
-                ) from None
-            raise ConnectionFailed("tls", f"TLS handshake failed: {error.reason or error}") from None
-        except ConnectionRefusedError:
-            raise ConnectionFailed("refused", f"connection refused by {self.url}") from None
-        except TimeoutError:
-            raise ConnectionFailed("timeout", f"no answer from {self.url} within {self.open_timeout:g} s") from None
-        except socket.gaierror as error:
-            raise ConnectionFailed("os", f"cannot resolve the host of {self.url}: {error}") from None
-        except InvalidHandshake as error:
-            if self.url.startswith("ws:") and "did not receive a valid HTTP response" in str(error):
-                # A TLS server answers plain HTTP with a TLS alert (or nothing), not with HTTP.
-                raise ConnectionFailed(
-                    "plain_to_tls", f"the server at {self.url} did not answer plain HTTP: it speaks TLS, use wss://"
-                ) from None
-            raise ConnectionFailed("http", f"WebSocket handshake failed: {error}") from None
-        except OSError as error:
-            if self.url.startswith("wss:") and isinstance(error, ConnectionResetError) and not error.errno:
-                # A plain server drops a TLS ClientHello without a word.
-                raise ConnectionFailed(
-                    "tls",
-                    f"the server at {self.url} closed the connection in the TLS handshake: "
-                    "if it serves plain ws:// (--no-tls), use ws:// instead of wss://",
-                ) from None
-            raise ConnectionFailed("os", f"cannot connect to {self.url}: {error}") from None
-        if self.fingerprint is not None:
-            try:
-                check_fingerprint(ws, self.fingerprint)
-            except ConnectionFailed:
-                await ws.close()
-                raise
-        return ws
-
-    async def _pinned_context(self) -> ssl.SSLContext:
-        """TLS handshake and pin check before any HTTP byte (and so before any credential) is sent."""
-        assert self.fingerprint is not None
-        parts = urllib.parse.urlsplit(self.url)
-        if parts.scheme != "wss" or not parts.hostname:
-            raise ConnectionFailed("tls", "certificate pinning needs a wss:// URL")
-        return await pinned_context(parts.hostname, parts.port or 443, self.fingerprint, self.open_timeout)
 
     async def close(self) -> None:
         """Close the connection for good: no reconnect; subscriptions' iterators end."""
@@ -293,7 +201,7 @@ class XentaraClient:
         if self._reader is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader
-        self._fail_pending(ConnectionFailed("closed", "the client was closed"))
+        self._requests.fail_all(ConnectionFailed("closed", "the client was closed"))
         for subscription in list(self._subscriptions.values()):
             subscription._finish()
         self._subscriptions.clear()
@@ -304,63 +212,11 @@ class XentaraClient:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
-    # -- sending and receiving -------------------------------------------------------------------
-
-    def _enqueue(self, opcode: Opcode, params: Mapping[int, Any] | None) -> asyncio.Future[Any]:
-        loop = asyncio.get_running_loop()
-        message_id = self._next_id
-        self._next_id = self._next_id + 1 if self._next_id < 2**31 else 1
-        future: asyncio.Future[Any] = loop.create_future()
-        self._pending[message_id] = future
-        packet: list[Any] = [PacketType.REQUEST, message_id, int(opcode)]
-        if params is not None:
-            packet.append(dict(params))
-        self._outbox.append(packet)
-        if not self._flush_scheduled:
-            # Everything requested before the loop gets back to us goes out in one message.
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
-        return future
-
-    def _flush(self) -> None:
-        self._flush_scheduled = False
-        packets, self._outbox = self._outbox, []
-        if not packets:
-            return
-        ws = self._ws
-        ids = [packet[1] for packet in packets]
-        if ws is None:
-            self._fail_ids(ids, ConnectionFailed("closed", "not connected"))
-            return
-        try:
-            data = encode(packets)
-        except (TypeError, ValueError) as error:
-            self._fail_ids(ids, TypeError(f"cannot encode the request: {error}"))
-            return
-        task = asyncio.create_task(self._send(ws, data, ids))
-        self._send_tasks.add(task)
-        task.add_done_callback(self._send_tasks.discard)
-
-    async def _send(self, ws: ClientConnection, data: bytes, ids: list[int]) -> None:
-        try:
-            await ws.send(data)
-            self.messages_sent += 1
-        except ConnectionClosed:
-            self._fail_ids(ids, ConnectionFailed("closed", "the connection was lost"))
-
-    def _fail_ids(self, ids: Iterable[int], error: BaseException) -> None:
-        for message_id in ids:
-            future = self._pending.pop(message_id, None)
-            if future is not None and not future.done():
-                future.set_exception(error)
-
-    def _fail_pending(self, error: BaseException) -> None:
-        self._fail_ids(list(self._pending), error)
+    # -- requests and what the server sends ------------------------------------------------------
 
     async def _call_now(self, opcode: Opcode, params: Mapping[int, Any] | None = None) -> Any:
         """Send on the current socket without waiting for 'connected' (hello and restores)."""
-        future = self._enqueue(opcode, params)
-        return await asyncio.wait_for(future, self.request_timeout)
+        return await self._requests.call(opcode, params, self.request_timeout)
 
     async def request(self, opcode: Opcode, params: Mapping[int, Any] | None = None) -> Any:
         """Send one request (batched with its neighbours) and return the result item, or raise."""
@@ -377,22 +233,8 @@ class XentaraClient:
 
     async def _read(self, ws: ClientConnection) -> None:
         try:
-            async for message in ws:
-                if isinstance(message, str):
-                    logger.warning("ignoring a text frame from the server")
-                    continue
-                try:
-                    packets = decode(message)
-                except CBORProfileError as error:
-                    logger.warning("ignoring an undecodable message from the server: %s", error)
-                    continue
-                if not isinstance(packets, list):
-                    logger.warning("ignoring a message that is not an array: %r", packets)
-                    continue
-                for packet in packets:
-                    self._dispatch(packet)
-        except ConnectionClosed:
-            pass
+            async for packet in read_packets(ws):
+                self._dispatch(packet)
         finally:
             self._on_disconnect(ws)
 
@@ -400,20 +242,10 @@ class XentaraClient:
         if not isinstance(packet, list) or len(packet) < 2:
             logger.warning("ignoring a malformed packet: %r", packet)
             return
-        kind = packet[0]
-        if kind == PacketType.EVENT:
+        if packet[0] == PacketType.EVENT:
             self._on_event(packet)
-            return
-        future = self._pending.pop(packet[1], None)
-        if future is None or future.done():
+        elif not self._requests.settle(packet):
             logger.warning("reply for an unknown message id: %r", packet)
-            return
-        if kind == PacketType.SUCCESS:
-            future.set_result(packet[2] if len(packet) > 2 else None)
-        elif kind == PacketType.ERROR:
-            future.set_exception(XentaraError.from_map(packet[2] if len(packet) > 2 else None))
-        else:
-            future.set_exception(XentaraError(ErrorCode.INTERNAL_ERROR, f"unexpected packet type {kind!r}"))
 
     def _on_event(self, packet: list[Any]) -> None:
         if len(packet) < 3 or packet[1] != 0 or not isinstance(packet[2], Mapping):
@@ -440,7 +272,8 @@ class XentaraClient:
         if ws is not self._ws:
             return
         self._connected.clear()
-        self._fail_pending(ConnectionFailed("closed", "the connection was lost"))
+        self._requests.sink = None
+        self._requests.fail_all(ConnectionFailed("closed", "the connection was lost"))
         if self._closing or not self.reconnect or self.protocol_version is None:
             return
         logger.warning("connection to %s lost; reconnecting", self.url)
@@ -448,25 +281,14 @@ class XentaraClient:
             self._reconnector = asyncio.create_task(self._reconnect())
 
     async def _reconnect(self) -> None:
-        delay = self.initial_backoff
-        attempt = 0
-        while not self._closing:
-            attempt += 1
-            await asyncio.sleep(delay)
-            try:
-                await self._open(restore=True)
-            except (ConnectionFailed, XentaraError, OSError, TimeoutError) as error:
-                logger.info("reconnect attempt %d to %s failed: %s", attempt, self.url, error)
-                if self.max_reconnect_attempts is not None and attempt >= self.max_reconnect_attempts:
-                    logger.error("giving up reconnecting to %s after %d attempts", self.url, attempt)
-                    for subscription in list(self._subscriptions.values()):
-                        subscription._finish(ConnectionFailed("closed", "the connection was lost"))
-                    return
-                delay = min(delay * 2, self.max_backoff)
-                continue
+        def closing() -> bool:
+            return self._closing
+
+        if await reconnect(self.reconnect_policy, lambda: self._open(restore=True), url=self.url, closing=closing):
             self.reconnects += 1
-            logger.info("reconnected to %s", self.url)
-            return
+        elif not self._closing:
+            for subscription in list(self._subscriptions.values()):
+                subscription._finish(ConnectionFailed("closed", "the connection was lost"))
 
     async def _restore(self) -> None:
         # Sub-sessions first: subscriptions do not depend on them, but writes right after may.
@@ -658,11 +480,11 @@ class XentaraClient:
         if sum(given) != 1:
             raise ValueError("give exactly one of token, certificate or user (with password)")
         if token is not None:
-            authentication = CBORTag(TAG_ALTERNATIVE_0, {0: token})
+            authentication = alternative(0, {0: token})
         elif certificate is not None:
-            authentication = CBORTag(TAG_ALTERNATIVE_1, {0: bytes(certificate)})
+            authentication = alternative(1, {0: bytes(certificate)})
         else:
-            authentication = CBORTag(TAG_ALTERNATIVE_2, {0: user, 1: password or ""})
+            authentication = alternative(2, {0: user, 1: password or ""})
         params: dict[int, Any] = {0: authentication}
         if session_id is not None:
             params[1] = session_id

@@ -5,16 +5,23 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Protocol, Self
 
 from .types import Change, Values
-
-if TYPE_CHECKING:
-    from .connection import XentaraClient
 
 logger = logging.getLogger(__name__)
 
 _END = object()
+
+
+class SubscriptionOwner(Protocol):
+    """What a Subscription needs from its client (XentaraClient is one): whether it is connected, and
+    a way to unsubscribe."""
+
+    @property
+    def connected(self) -> bool: ...
+
+    async def unsubscribe(self, subscription: Subscription, /) -> None: ...
 
 
 class Subscription:
@@ -26,7 +33,7 @@ class Subscription:
 
     def __init__(
         self,
-        client: XentaraClient,
+        client: SubscriptionOwner,
         subscription_id: uuid.UUID,
         entries: list[tuple[uuid.UUID, list[int | uuid.UUID]]],
         max_update_rate: int | None,

@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cbor2 import CBORTag
-
-from ..protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, TimePoint
+from ..protocol.alternatives import alternative_of
+from ..protocol.codec import TimePoint
 from ..protocol.errors import ErrorCode
 from ..protocol.identifiers import Access, Attribute, DataType, ElementCategory, Quality
 
@@ -221,10 +220,11 @@ def decode_values(raw: Any) -> Values:
         return values
     for raw_key, tagged in raw.items():
         key = attribute_key(raw_key)
-        if isinstance(tagged, CBORTag) and tagged.tag == TAG_ALTERNATIVE_0:
-            values[key] = convert_value(key, tagged.value)
-        elif isinstance(tagged, CBORTag) and tagged.tag == TAG_ALTERNATIVE_1:
-            values[key] = XentaraError.from_map(tagged.value)
+        index, content = alternative_of(tagged)
+        if index == 0:
+            values[key] = convert_value(key, content)
+        elif index == 1:
+            values[key] = XentaraError.from_map(content)
         else:
             # Untagged values are a server bug; keep them rather than lose data.
             values[key] = convert_value(key, tagged)

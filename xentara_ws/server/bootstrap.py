@@ -2,60 +2,29 @@
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
+import dataclasses
 import gc
 import json
 import logging
-import os
 import socket
-import ssl
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..edge import API_PATH, Gatekeeper
+from ..edge import API_PATH
 from ..model import ModelError, Simulation, load_model
 from ..sessions.storage import StoreUnavailable
-from .access import AccessPolicy, SubSessionAuthenticator
 from .app import XentaraServer
 from .limits import Limits
+from .options import ServeOptions
 from .security_reload import DEFAULT_INTERVAL, LiveSecurity, SecurityReloader, SecuritySet, delegates
+from .security_setup import configure_security, state_dir
+from .serve_plan import ServeError, ServePlan, schema_dir
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8080
-
-
-class ServeError(Exception):
-    """A problem with the options or the configuration that stops the server from starting."""
-
-
-@dataclass
-class ServePlan:
-    """Everything `serve` decided before it starts listening."""
-
-    model_path: Path
-    config_dir: Path | None
-    host: str | None  # None: every address of both families (IPv4 and IPv6)
-    port: int
-    demo: bool
-    ssl_context: ssl.SSLContext | None = None
-    gatekeeper: Gatekeeper | None = None
-    access: AccessPolicy | None = None
-    sub_session_authenticator: SubSessionAuthenticator | None = None
-    www: Path | None = None
-    notes: list[str] = field(default_factory=list)
-    reloader: SecurityReloader | None = None
-
-    @property
-    def url(self) -> str:
-        scheme = "wss" if self.ssl_context is not None else "ws"
-        host = "127.0.0.1" if self.host in (None, "0.0.0.0", "", "::") else self.host
-        if ":" in host:
-            host = f"[{host}]"
-        return f"{scheme}://{host}:{self.port}{API_PATH}"
 
 
 def _read_port(config_dir: Path) -> int | None:
@@ -75,52 +44,45 @@ def _read_port(config_dir: Path) -> int | None:
     return None
 
 
-def plan(args: argparse.Namespace) -> ServePlan:
+def plan(options: ServeOptions) -> ServePlan:
     """Decide what to serve from the options; raises ServeError naming what is wrong."""
     from ..demo import DEMO_DIR
 
-    if args.config and args.model:
+    if options.config and options.model:
         raise ServeError("give either --config DIR or --model FILE, not both")
-    demo = not args.config and not args.model
+    demo = not options.config and not options.model
     config_dir: Path | None
-    if args.model:
+    if options.model:
         config_dir = None
-        model_path = Path(args.model)
+        model_path = options.model
         if not model_path.is_file():
-            raise ServeError(f"--model {args.model}: no such file")
+            raise ServeError(f"--model {options.model}: no such file")
     else:
-        config_dir = Path(args.config) if args.config else DEMO_DIR
+        config_dir = options.config if options.config else DEMO_DIR
         if config_dir.is_file():
             raise ServeError(
-                f"--config {args.config} is a file; it expects the configuration folder that holds config.json "
+                f"--config {options.config} is a file; it expects the configuration folder that holds config.json "
                 f"and model.json (--config {config_dir.parent}?), or use --model FILE for a model file alone"
             )
         if not config_dir.is_dir():
-            raise ServeError(f"--config {args.config}: no such directory")
+            raise ServeError(f"--config {options.config}: no such directory")
         model_path = config_dir / "model.json"
         if not model_path.is_file():
             raise ServeError(f"{config_dir}: there is no model.json in the configuration folder")
-    port = args.port
+    port = options.port
     if port is None and config_dir is not None:
         port = _read_port(config_dir)
     if port is None:
         port = DEFAULT_PORT
     if not 0 <= port <= 65535:
         raise ServeError(f"--port {port}: must be from 0 to 65535")
-    www = getattr(args, "www", None)
-    if www is not None and not Path(www).is_dir():
+    www = options.www
+    if www is not None and not www.is_dir():
         raise ServeError(f"--www {www}: no such directory")
-    return ServePlan(
-        model_path=model_path,
-        config_dir=config_dir,
-        host=args.host,
-        port=port,
-        demo=demo,
-        www=Path(www) if www is not None else None,
-    )
+    return ServePlan(model_path=model_path, config_dir=config_dir, host=options.host, port=port, demo=demo, www=www)
 
 
-def limits_from(args: argparse.Namespace) -> Limits:
+def limits_from(options: ServeOptions) -> Limits:
     overrides: dict[str, Any] = {}
     for option, name in (
         ("max_message_size", "max_message_size"),
@@ -138,7 +100,7 @@ def limits_from(args: argparse.Namespace) -> Limits:
         ("max_outgoing_buffer", "max_outgoing_buffer"),
         ("max_total_outgoing_buffer", "max_total_outgoing_buffer"),
     ):
-        value = getattr(args, option, None)
+        value = getattr(options, option)
         if value is not None:
             if value <= 0:
                 raise ServeError(f"--{option.replace('_', '-')} must be positive, not {value}")
@@ -146,32 +108,31 @@ def limits_from(args: argparse.Namespace) -> Limits:
     return Limits(**overrides)
 
 
-def build_server(args: argparse.Namespace) -> tuple[XentaraServer, ServePlan]:
-    serve_plan = plan(args)
+def build_server(options: ServeOptions) -> tuple[XentaraServer, ServePlan]:
+    serve_plan = plan(options)
     try:
-        model = load_model(serve_plan.model_path, schema_path=_model_schema(args))
+        model = load_model(serve_plan.model_path, schema_path=_model_schema(options))
     except ModelError as error:
         raise ServeError(f"the model cannot be served:\n{error}") from None
     # The served model lives as long as the process: move it out of the collector's reach, or
     # each full collection walks every element again (about 0.25 s for 100,000, on the event loop).
     gc.freeze()
     from ..sessions.storage import SqliteStore
-    from .security_setup import configure_security, state_dir
 
-    configure_security(serve_plan, args)
+    configure_security(serve_plan, options)
     _warn_about_missing_files(serve_plan)
-    _make_reloadable(serve_plan, args)
-    folder = state_dir(args)
+    _make_reloadable(serve_plan, options)
+    folder = state_dir(options)
     # In a cluster the registry lives in NATS (xentara_ws/cluster/sub_sessions.py), not in a local file.
-    clustered = bool(getattr(args, "cluster", None))
+    clustered = bool(options.cluster)
     server = XentaraServer(
         model,
         simulation=Simulation(model),
         access=serve_plan.access,
         gatekeeper=serve_plan.gatekeeper,
         sub_session_authenticator=serve_plan.sub_session_authenticator,
-        limits=limits_from(args),
-        shutdown_enabled=args.allow_shutdown,
+        limits=limits_from(options),
+        shutdown_enabled=options.allow_shutdown,
         sub_session_store=None if clustered else (lambda: SqliteStore(folder)),
         console=True,
         www=serve_plan.www,
@@ -201,42 +162,29 @@ def _warn_about_missing_files(serve_plan: ServePlan) -> None:
         )
 
 
-def _make_reloadable(serve_plan: ServePlan, args: argparse.Namespace) -> None:
+def _make_reloadable(serve_plan: ServePlan, options: ServeOptions) -> None:
     """Hand the server delegates of one swappable set, and a reloader that rebuilds it as `serve` built it."""
     config_dir = serve_plan.config_dir
     if config_dir is None or serve_plan.gatekeeper is None:
         return
-    from .security_setup import configure_security
-
     live = LiveSecurity(SecuritySet(serve_plan.gatekeeper, serve_plan.access, serve_plan.sub_session_authenticator))
     # TLS is set up once at start (the listening socket keeps its context); a reload rebuilds the rest.
-    rebuild_args = argparse.Namespace(**{**vars(args), "no_tls": True})
+    rebuild_options = dataclasses.replace(options, tls=False)
 
     def build() -> SecuritySet:
         fresh = ServePlan(model_path=serve_plan.model_path, config_dir=config_dir, host="", port=0, demo=False)
-        configure_security(fresh, rebuild_args, previous=live.current.authenticator)
+        configure_security(fresh, rebuild_options, previous=live.current.authenticator)
         return SecuritySet(fresh.gatekeeper, fresh.access, fresh.sub_session_authenticator)
 
     serve_plan.gatekeeper, serve_plan.access, serve_plan.sub_session_authenticator = delegates(live)
-    interval = getattr(args, "reload_interval", None)
+    interval = options.reload_interval
     serve_plan.reloader = SecurityReloader(
         config_dir, live, build, DEFAULT_INTERVAL if interval is None else max(0.0, interval)
     )
 
 
-def schema_dir(args: argparse.Namespace) -> Path | None:
-    """The folder of the vendor's schema-xentara-*.json files, if the operator named one."""
-    value = getattr(args, "schema_dir", None) or os.environ.get("XENTARA_SCHEMA_DIR")
-    if not value:
-        return None
-    folder = Path(value)
-    if not folder.is_dir():
-        raise ServeError(f"--schema-dir {value}: no such directory")
-    return folder
-
-
-def _model_schema(args: argparse.Namespace) -> Path | None:
-    folder = schema_dir(args)
+def _model_schema(options: ServeOptions) -> Path | None:
+    folder = schema_dir(options)
     if folder is None:
         return None  # the loader still honours XENTARA_MODEL_SCHEMA, and always runs its own checks
     schema = folder / "schema-xentara-model.json"
@@ -289,33 +237,33 @@ def _other_machines_note(serve_plan: ServePlan) -> str:
     return note
 
 
-async def _join_cluster(server: XentaraServer, args: argparse.Namespace) -> Any:
+async def _join_cluster(server: XentaraServer, options: ServeOptions) -> Any:
     """`--cluster URL`: join the other nodes before listening (see xentara_ws/cluster)."""
-    if not getattr(args, "cluster", None):
+    if not options.cluster:
         return None
     try:
         from ..cluster import ClusterError, ClusterNode, ClusterOptions
     except ImportError as error:
         raise ServeError(f"--cluster needs the cluster extra (pip install 'xentara-ws[cluster]'): {error}") from None
-    options = ClusterOptions(
-        url=args.cluster,
-        node_name=getattr(args, "node_name", None) or "",
-        cluster_name=getattr(args, "cluster_name", None) or "xentara",
+    cluster = ClusterOptions(
+        url=options.cluster,
+        node_name=options.node_name or "",
+        cluster_name=options.cluster_name or "xentara",
     )
     try:
-        return await ClusterNode.join(server, options)
+        return await ClusterNode.join(server, cluster)
     except ClusterError as error:
         raise ServeError(str(error)) from None
 
 
-def serve_forever(args: argparse.Namespace) -> int:
+def serve_forever(options: ServeOptions) -> int:
     fast = use_uvloop()
 
     async def main() -> None:
-        server, serve_plan = build_server(args)
+        server, serve_plan = build_server(options)
         if fast:
             logger.debug("running on uvloop")
-        node = await _join_cluster(server, args)
+        node = await _join_cluster(server, options)
         try:
             await _serve(server, serve_plan)
         finally:

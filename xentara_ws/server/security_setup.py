@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import logging
 import os
 import time
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..edge import HttpRequest, UpgradeRefused
 from ..security import (
@@ -22,9 +21,8 @@ from ..security import (
     server_ssl_context,
 )
 from ..security.login import LoginService, VerificationPool
-
-if TYPE_CHECKING:
-    from .bootstrap import ServePlan
+from .options import ServeOptions
+from .serve_plan import ServeError, ServePlan, schema_dir
 
 logger = logging.getLogger(__name__)
 
@@ -90,17 +88,13 @@ class SecurityGate:
 _STATUS_TEXT = {401: "Unauthorized", 403: "Forbidden", 429: "Too Many Requests", 503: "Service Unavailable"}
 
 
-def login_pool(args: argparse.Namespace) -> VerificationPool:
+def login_pool(options: ServeOptions) -> VerificationPool:
     """The worker pool of password and token checks, sized by --login-workers / --max-pending-logins."""
     pool = VerificationPool()
-    from .bootstrap import ServeError
-
-    for option in ("login_workers", "max_pending_logins"):
-        value = getattr(args, option, None)
+    workers, pending = options.login_workers, options.max_pending_logins
+    for option, value in (("login-workers", workers), ("max-pending-logins", pending)):
         if value is not None and value <= 0:
-            raise ServeError(f"--{option.replace('_', '-')} must be positive, not {value}")
-    workers = getattr(args, "login_workers", None)
-    pending = getattr(args, "max_pending_logins", None)
+            raise ServeError(f"--{option} must be positive, not {value}")
     if workers:
         pool.workers = workers
     if pending:
@@ -109,42 +103,41 @@ def login_pool(args: argparse.Namespace) -> VerificationPool:
     return pool
 
 
-def state_dir(args: argparse.Namespace) -> Path:
-    if getattr(args, "state_dir", None):
-        return Path(args.state_dir)
+def state_dir(options: ServeOptions) -> Path:
+    if options.state_dir:
+        return options.state_dir
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "xentara-ws"
 
 
-def configure_security(plan: ServePlan, args: argparse.Namespace, previous: LoginService | None = None) -> None:
+def configure_security(plan: ServePlan, options: ServeOptions, previous: LoginService | None = None) -> None:
     """Fill in TLS, the gatekeeper, access control and sub-session logins; raise ServeError on bad files.
 
     `previous` (a reload) passes on its worker pool and failed-login accounting to the new generation."""
     from ..demo import DEMO_PASSWORD, DEMO_USER
-    from .bootstrap import ServeError, schema_dir
 
     config = None
     if plan.config_dir is not None:
         try:
-            config = load_configuration(plan.config_dir, schema_dir(args))
+            config = load_configuration(plan.config_dir, schema_dir(options))
         except ConfigurationError as error:
             raise ServeError(f"the configuration cannot be served:\n{error}") from None
         for warning in config.warnings:
             logger.warning("%s", warning)
         authenticator = Authenticator(config, throttle=previous.authenticator.throttle if previous else None)
         authenticator.prepare()
-        logins = LoginService(authenticator, previous.pool if previous else login_pool(args))
+        logins = LoginService(authenticator, previous.pool if previous else login_pool(options))
         access = AccessControl(config)
         plan.access = access
         plan.gatekeeper = SecurityGate(logins, access)
         plan.sub_session_authenticator = logins
     else:
         plan.notes.append("no security configuration (--model): every client may read and write everything")
-    if args.no_tls:
+    if not options.tls:
         plan.notes.append("WARNING: TLS is off (--no-tls): credentials and values travel in plain text (ws://)")
     else:
         try:
-            plan.ssl_context, fingerprint, self_signed = server_ssl_context(config, state_dir(args))
+            plan.ssl_context, fingerprint, self_signed = server_ssl_context(config, state_dir(options))
         except (OSError, ValueError) as error:
             raise ServeError(f"TLS cannot be set up: {error}") from None
         kind = "self-signed certificate" if self_signed else "certificate"
