@@ -8,14 +8,11 @@ from typing import Any
 
 from ...model.element import AttributeKey, Element
 from ...protocol.errors import ErrorCode, ProtocolError
-from ...protocol.identifiers import Opcode
 from ...sessions.entry import BoundSubscription, SubSessionEntry
 from ..params import Param, invalid, is_array, is_map, is_uint, not_nil, parse, uuid_param
-from ..registry import NO_RESULT, CommandContext, command
 from ..subscriptions import EventScheduler
-from .browsing import find_element
-from .sub_sessions import after, attached
-from .values import check_attribute_id
+from .common import after, attached, check_attribute_id, find_element
+from .context import NO_RESULT, CommandContext
 
 _SUBSCRIBE = (
     Param(0, "subscription_array", "an array", is_array),
@@ -32,12 +29,12 @@ _ITEM = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is
 
 
 def scheduler(ctx: CommandContext) -> EventScheduler:
-    session = ctx.session
-    if session.events is None:
-        session.events = EventScheduler(
-            ctx.state.monotonic, ctx.state.access, session.principal, budget=ctx.state.budget
+    connection = ctx.connection
+    if connection.events is None:
+        connection.events = EventScheduler(
+            ctx.state.monotonic, ctx.state.access, connection.principal, budget=ctx.state.budget
         )
-    return session.events
+    return connection.events
 
 
 def _items(ctx: CommandContext, array: list[Any]) -> list[tuple[Element, tuple[AttributeKey, ...]]]:
@@ -69,7 +66,6 @@ def _bound_to(ctx: CommandContext, options: Mapping[Any, Any]) -> tuple[SubSessi
     return attached(ctx, bound[0]), bound.get(1, 1)
 
 
-@command(Opcode.SUBSCRIBE)
 def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     p = parse(params, _SUBSCRIBE)
     if 256 in p:
@@ -106,7 +102,7 @@ def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
         )
     access = ctx.state.access
     for element, _ in items:
-        if not access.can_read(ctx.session.principal, element):
+        if not access.can_read(ctx.connection.principal, element):
             raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
     subscription_id = desired if desired is not None else uuid.uuid4()
     _unbind(ctx, events, subscription_id)
@@ -134,7 +130,7 @@ def _subscribe_bound(ctx: CommandContext, p: dict[int, Any]) -> Any:
             f"too many subscriptions on this connection (limit max_subscriptions = {limits.max_subscriptions})"
         )
     for element, _ in items:
-        if not ctx.state.access.can_read(ctx.session.principal, element):
+        if not ctx.state.access.can_read(ctx.connection.principal, element):
             raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
     subscription_id = desired if desired is not None else uuid.uuid4()
     _unbind(ctx, events, subscription_id)
@@ -155,10 +151,9 @@ def _unbind(ctx: CommandContext, events: EventScheduler, subscription_id: uuid.U
 _UNSUBSCRIBE = (uuid_param(0, "subscription_id"),)
 
 
-@command(Opcode.UNSUBSCRIBE)
 def unsubscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     subscription_id = parse(params, _UNSUBSCRIBE)[0]
-    events = ctx.session.events
+    events = ctx.connection.events
     if events is None or subscription_id not in events.subscriptions:
         raise ProtocolError(ErrorCode.UNKNOWN_SUBSCRIPTION_ID, f"unknown subscription {subscription_id}")
     durable = _unbind(ctx, events, subscription_id)
