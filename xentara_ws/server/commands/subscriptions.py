@@ -67,13 +67,41 @@ def _bound_to(ctx: CommandContext, options: Mapping[Any, Any]) -> tuple[SubSessi
 
 
 def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
+    """A subscription of this connection, or (key 256) one bound to a sub-session and persisted with it.
+
+    Both kinds are checked alike: the items, the limits of the subscription, the connection and the
+    server (a bound subscription counts where it runs), then read access to every element.
+    """
     p = parse(params, _SUBSCRIBE)
-    if 256 in p:
-        return _subscribe_bound(ctx, p)
     desired = p.get(3)
     if desired is not None:
         not_nil(desired, 3, "desired_subscription_id")
     items = _items(ctx, p[0])
+    bound = _bound_to(ctx, p[256]) if 256 in p else None
+    events = scheduler(ctx)
+    _check_limits(ctx, events, items, desired)
+    access = ctx.state.access
+    for element, _ in items:
+        if not access.can_read(ctx.connection.principal, element):
+            raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
+    subscription_id = desired if desired is not None else uuid.uuid4()
+    _unbind(ctx, events, subscription_id)
+    if bound is None:
+        events.add(subscription_id, items, p.get(1), p.get(2))
+        return subscription_id
+    entry, queue_size = bound
+    binding = BoundSubscription(subscription_id, items, p.get(1), p.get(2), queue_size)
+    events.add(subscription_id, items, p.get(1), p.get(2), owner=binding)
+    return after(ctx.state.sub_sessions.bind(entry, binding), subscription_id)
+
+
+def _check_limits(
+    ctx: CommandContext,
+    events: EventScheduler,
+    items: list[tuple[Element, tuple[AttributeKey, ...]]],
+    desired: uuid.UUID | None,
+) -> None:
+    """-32602 naming the limit a new (or replacing) subscription would exceed."""
     limits = ctx.state.limits
     attribute_count = sum(len(keys) for _, keys in items)
     if attribute_count > limits.max_subscription_attributes:
@@ -81,7 +109,6 @@ def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
             f"the subscription has {attribute_count} attributes, more than the limit "
             f"max_subscription_attributes = {limits.max_subscription_attributes}"
         )
-    events = scheduler(ctx)
     if desired not in events.subscriptions and len(events.subscriptions) >= limits.max_subscriptions:
         raise invalid(
             f"too many subscriptions on this connection (limit max_subscriptions = {limits.max_subscriptions})"
@@ -100,43 +127,6 @@ def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
             f"the server's subscription budget is used up (limit max_total_subscription_attributes = "
             f"{limits.max_total_subscription_attributes} over all connections): unsubscribe or try later"
         )
-    access = ctx.state.access
-    for element, _ in items:
-        if not access.can_read(ctx.connection.principal, element):
-            raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
-    subscription_id = desired if desired is not None else uuid.uuid4()
-    _unbind(ctx, events, subscription_id)
-    events.add(subscription_id, items, p.get(1), p.get(2))
-    return subscription_id
-
-
-def _subscribe_bound(ctx: CommandContext, p: dict[int, Any]) -> Any:
-    """A subscription that belongs to a sub-session: checked as usual, then bound (and persisted)."""
-    desired = p.get(3)
-    if desired is not None:
-        not_nil(desired, 3, "desired_subscription_id")
-    items = _items(ctx, p[0])
-    entry, queue_size = _bound_to(ctx, p[256])
-    limits = ctx.state.limits
-    attribute_count = sum(len(keys) for _, keys in items)
-    if attribute_count > limits.max_subscription_attributes:
-        raise invalid(
-            f"the subscription has {attribute_count} attributes, more than the limit "
-            f"max_subscription_attributes = {limits.max_subscription_attributes}"
-        )
-    events = scheduler(ctx)
-    if desired not in events.subscriptions and len(events.subscriptions) >= limits.max_subscriptions:
-        raise invalid(
-            f"too many subscriptions on this connection (limit max_subscriptions = {limits.max_subscriptions})"
-        )
-    for element, _ in items:
-        if not ctx.state.access.can_read(ctx.connection.principal, element):
-            raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
-    subscription_id = desired if desired is not None else uuid.uuid4()
-    _unbind(ctx, events, subscription_id)
-    binding = BoundSubscription(subscription_id, items, p.get(1), p.get(2), queue_size)
-    events.add(subscription_id, items, p.get(1), p.get(2), owner=binding)
-    return after(ctx.state.sub_sessions.bind(entry, binding), subscription_id)
 
 
 def _unbind(ctx: CommandContext, events: EventScheduler, subscription_id: uuid.UUID) -> Any:
