@@ -1,8 +1,9 @@
-"""create_sub_session (12), close_sub_session (13), check_access (15) and the "both" rule.
+"""create_sub_session (12), close_sub_session (13) and check_access (15).
 
 Sub-sessions live in the server's registry (xentara_ws.sessions); a connection holds those that
 are attached to it. Without option key 256 they behave exactly as Xentara's: they end with their
-connection.
+connection. The "both" rule (a command naming a sub-session needs the connection's and the
+sub-session's permission) is `principals` in common.py.
 """
 
 from __future__ import annotations
