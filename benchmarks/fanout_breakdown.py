@@ -25,7 +25,6 @@ from servers import SETPOINT_UUID, bench_model
 from xentara_ws.edge import Edge
 from xentara_ws.edge.connection import EdgeConnection
 from xentara_ws.protocol.codec import encode
-from xentara_ws.server import commands  # noqa: F401  (registers the command handlers)
 from xentara_ws.server.state import ServerState
 
 SUBSCRIBERS = int(os.environ.get("SUBSCRIBERS", "1000"))

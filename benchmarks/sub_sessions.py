@@ -33,7 +33,7 @@ from servers import SETPOINT_UUID, bench_model
 
 from xentara_ws.protocol.codec import decode, encode
 from xentara_ws.server.app import XentaraServer
-from xentara_ws.server.session import Session
+from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.sessions import NEVER, SubSessionRegistry
 
 
@@ -127,7 +127,7 @@ async def socket_figures(size: int, operations: int) -> tuple[float, float, floa
 def registry_figures(size: int, operations: int) -> tuple[float, float]:
     registry = SubSessionRegistry()
     fill(registry, size)
-    connection = Session()
+    connection = ConnectionState()
     started = time.perf_counter()
     for _ in range(operations):
         entry, _ = registry.create(
@@ -144,7 +144,7 @@ def registry_figures(size: int, operations: int) -> tuple[float, float]:
         attachment=connection,
         options={"expiry_s": NEVER},
     )
-    other = Session()
+    other = ConnectionState()
     started = time.perf_counter()
     for index in range(operations):
         registry.resume(entry, other if index % 2 == 0 else connection, "o")

@@ -18,10 +18,9 @@ from hypothesis import strategies as st
 from support.hardening import settled
 
 from xentara_ws.protocol.codec import array_header, decode, encode
-from xentara_ws.server import commands  # noqa: F401
 from xentara_ws.server.app import XentaraServer
+from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import PRE_HELLO_PACKETS, Dispatcher
-from xentara_ws.server.session import Session
 from xentara_ws.server.state import ServerState
 
 EXAMPLES = int(os.environ.get("XENTARA_FUZZ_EXAMPLES", "40"))
@@ -77,7 +76,7 @@ packet_parts = st.one_of(
 @given(st.lists(packet_parts, max_size=PRE_HELLO_PACKETS), st.booleans())
 def test_every_request_packet_gets_exactly_one_reply_with_its_id(parts: list[tuple[bytes, int]], greeted: bool) -> None:
     dispatcher = Dispatcher(ServerState(model=small_model()))
-    session = Session()
+    session = ConnectionState()
     if greeted:
         dispatcher.handle_message(session, [[0, 1, 14, {0: 1, 1: 1}]])
     message = array_header(len(parts)) + b"".join(data for data, _ in parts)
@@ -93,7 +92,7 @@ def test_every_request_packet_gets_exactly_one_reply_with_its_id(parts: list[tup
 @given(st.binary(max_size=200))
 def test_random_bytes_get_one_parse_error_or_per_packet_replies(data: bytes) -> None:
     dispatcher = Dispatcher(ServerState(model=small_model()))
-    reply = decode(settled(dispatcher.handle_bytes(Session(), data)))
+    reply = decode(settled(dispatcher.handle_bytes(ConnectionState(), data)))
     assert type(reply) is list
     for packet in reply:
         assert packet[0] in (1, 2) and type(packet[1]) is int

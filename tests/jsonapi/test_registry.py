@@ -11,15 +11,15 @@ from support.jsonapi import FakeClock, demo_api, open_api, post, session
 from xentara_ws.jsonapi.values import format_time
 from xentara_ws.model.tree import Model
 from xentara_ws.protocol.codec import TimePoint
+from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import Dispatcher
-from xentara_ws.server.session import Session
 from xentara_ws.sessions import SqliteStore
 
 
 def cbor(api, principal=None):
     """A CBOR connection on the same server, and a function sending it one request."""
     dispatcher = Dispatcher(api.state, api.handlers)
-    connection = Session(principal=principal, peer="127.0.0.1", hello_done=True, protocol_version=1)
+    connection = ConnectionState(principal=principal, peer="127.0.0.1", hello_done=True, protocol_version=1)
 
     async def request(opcode: int, params=None):
         packet = [0, 1, opcode] if params is None else [0, 1, opcode, params]

@@ -14,11 +14,10 @@ from xentara_ws.model.loader import load_model_data
 from xentara_ws.model.tree import Model
 from xentara_ws.protocol.codec import decode, encode
 from xentara_ws.protocol.identifiers import NIL_UUID
-from xentara_ws.server import commands  # noqa: F401  (registers the handlers)
 from xentara_ws.server.app import XentaraServer
+from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import Dispatcher
 from xentara_ws.server.limits import Limits
-from xentara_ws.server.session import Session
 from xentara_ws.server.state import ServerState
 
 NAMESPACE = uuid.UUID("6f1c9a52-1b8e-4f4e-9c55-2b7f1f0c9a02")
@@ -52,7 +51,7 @@ def entries_size(model: Model, depth: int | None = None) -> int:
 
 def browse(model: Model, limit: int, params: dict[int, Any]) -> Any:
     dispatcher = Dispatcher(ServerState(model=model, limits=Limits(max_message_size=limit)))
-    session = Session()
+    session = ConnectionState()
     dispatcher.handle_bytes(session, encode([[0, 1, 14, {0: 1, 1: 1}]]))
     return decode(dispatcher.handle_bytes(session, encode([[0, 2, 1, params]])))[0]
 

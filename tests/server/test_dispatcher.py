@@ -12,10 +12,9 @@ from hypothesis import strategies as st
 from support.hardening import settled
 
 from xentara_ws.protocol.codec import TimePoint, decode, encode
-from xentara_ws.server import commands  # noqa: F401
+from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import Dispatcher
 from xentara_ws.server.limits import Limits
-from xentara_ws.server.session import Session
 from xentara_ws.server.state import ServerState
 from xentara_ws.server.subscriptions import EventScheduler
 
@@ -24,8 +23,8 @@ def make_dispatcher(**limits: Any) -> Dispatcher:
     return Dispatcher(ServerState(model=small_model(), limits=Limits(**limits)))
 
 
-def hello(dispatcher: Dispatcher) -> Session:
-    session = Session()
+def hello(dispatcher: Dispatcher) -> ConnectionState:
+    session = ConnectionState()
     assert dispatcher.handle_bytes(session, bytes.fromhex("818400010ea200010101")) == bytes.fromhex("81830101a10001")
     return session
 
@@ -100,7 +99,7 @@ def test_the_documentations_batch_gives_three_responses_the_third_an_error():
 
 def test_commands_before_client_hello_get_32000_and_hello_still_works_afterwards():
     dispatcher = make_dispatcher()
-    session = Session()
+    session = ConnectionState()
     assert dispatcher.handle_message(session, [[0, 1, 8]])[0][2][0] == -32000
     hello_again = dispatcher.handle_message(session, [[0, 2, 14, {0: 1, 1: 1}]])
     assert hello_again == [[1, 2, {0: 1}]]
@@ -124,7 +123,7 @@ def test_second_client_hello_gets_32001():
 )
 def test_client_hello_version_negotiation_failures_name_the_problem(params, fragment):
     dispatcher = make_dispatcher()
-    session = Session()
+    session = ConnectionState()
     [reply] = dispatcher.handle_message(session, [[0, 1, 14, params]])
     assert reply[2][0] == -32602 and fragment in reply[2][1]
     assert not session.hello_done
@@ -172,12 +171,12 @@ def test_a_bare_packet_without_the_outer_array_is_four_packets_each_with_an_erro
 
 def test_a_message_that_is_not_an_array_gets_one_parse_error():
     dispatcher = make_dispatcher()
-    reply = decode(dispatcher.handle_bytes(Session(), encode({0: 1})))
+    reply = decode(dispatcher.handle_bytes(ConnectionState(), encode({0: 1})))
     assert reply == [[2, 0, {0: -32700, 1: "a message must be an array of packets"}]]
 
 
 def test_undecodable_bytes_get_one_parse_error_naming_the_problem():
-    reply = decode(make_dispatcher().handle_bytes(Session(), b"\x81\x84\x00"))
+    reply = decode(make_dispatcher().handle_bytes(ConnectionState(), b"\x81\x84\x00"))
     assert reply[0][:2] == [2, 0] and reply[0][2][0] == -32700
     assert reply[0][2][1].startswith("payload not well formed")
 
@@ -196,9 +195,9 @@ def test_an_exception_inside_a_handler_becomes_32603_for_that_packet_only(caplog
     def broken(ctx, params):
         raise RuntimeError("boom")
 
-    from xentara_ws.server.registry import HANDLERS
+    from xentara_ws.server.commands import COMMANDS
 
-    dispatcher = Dispatcher(state, {**HANDLERS, 8: broken})
+    dispatcher = Dispatcher(state, {**COMMANDS, 8: broken})
     session = hello(dispatcher)
     reply = dispatcher.handle_message(session, [[0, 1, 8], [0, 2, 3, {0: "Group 1"}]])
     assert reply[0] == [2, 1, {0: -32603, 1: "internal server error"}]
@@ -246,7 +245,7 @@ _DISPATCHER = make_dispatcher()
 @settings(suppress_health_check=[HealthCheck.too_slow], max_examples=300)
 @given(packets, st.booleans())
 def test_random_cbor_values_never_raise_and_always_get_well_formed_replies(message, greeted):
-    session = hello(_DISPATCHER) if greeted else Session()
+    session = hello(_DISPATCHER) if greeted else ConnectionState()
     reply = decode(settled(_DISPATCHER.handle_bytes(session, encode(message))))
     _assert_well_formed(reply, len(message))
 

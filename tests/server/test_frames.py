@@ -18,7 +18,6 @@ from websockets.frames import Opcode
 
 from xentara_ws.edge import Edge, HttpRequest, WebSocketChannel
 from xentara_ws.protocol.codec import decode, encode
-from xentara_ws.server import commands  # noqa: F401  (registers the command handlers)
 from xentara_ws.server.limits import Limits
 from xentara_ws.server.state import ServerState
 

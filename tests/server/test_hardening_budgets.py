@@ -12,11 +12,10 @@ import pytest
 from helpers import DOTTED_UUID, GROUP_UUID, REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import TimePoint, decode, encode
-from xentara_ws.server import commands  # noqa: F401
 from xentara_ws.server.app import XentaraServer
+from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import Dispatcher
 from xentara_ws.server.limits import Limits
-from xentara_ws.server.session import Session
 from xentara_ws.server.state import ServerState
 
 BYTES_PER_SUBSCRIBED_ATTRIBUTE = 608  # measured in the attack review (issue 14)
@@ -33,13 +32,13 @@ def test_the_default_limits_keep_one_connection_under_64_mib() -> None:
     assert worst <= 64 * 1024 * 1024
 
 
-def _greeted(dispatcher: Dispatcher) -> Session:
-    session = Session()
+def _greeted(dispatcher: Dispatcher) -> ConnectionState:
+    session = ConnectionState()
     assert dispatcher.handle_message(session, [[0, 1, 14, {0: 1, 1: 1}]]) == [[1, 1, {0: 1}]]
     return session
 
 
-def _subscribe(dispatcher: Dispatcher, session: Session, attributes: int, message_id: int) -> list[Any]:
+def _subscribe(dispatcher: Dispatcher, session: ConnectionState, attributes: int, message_id: int) -> list[Any]:
     items = [{0: REGISTER_UUID, 1: [11] * attributes}]
     return dispatcher.handle_message(session, [[0, message_id, 6, {0: items}]])[0]  # type: ignore[index]
 

@@ -10,18 +10,17 @@ from helpers import COUNTER_UUID, FLAG_UUID, REGISTER_UUID, small_model
 from support.hardening import settled
 
 from xentara_ws.protocol.codec import decode, encode
-from xentara_ws.server import commands  # noqa: F401
+from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import PRE_HELLO_REPLY_BYTES, Dispatcher
 from xentara_ws.server.limits import Limits
-from xentara_ws.server.session import Session
 from xentara_ws.server.state import ServerState
 
 HELLO = [0, 1, 14, {0: 1, 1: 1}]
 
 
-def make(**limits: Any) -> tuple[Dispatcher, Session]:
+def make(**limits: Any) -> tuple[Dispatcher, ConnectionState]:
     dispatcher = Dispatcher(ServerState(model=small_model(), limits=Limits(**limits)))
-    session = Session()
+    session = ConnectionState()
     assert settled(dispatcher.handle_message(session, [HELLO])) == [[1, 1, {0: 1}]]
     return dispatcher, session
 
@@ -29,7 +28,7 @@ def make(**limits: Any) -> tuple[Dispatcher, Session]:
 def test_a_message_of_tiny_items_before_client_hello_gets_a_tiny_reply() -> None:
     dispatcher = Dispatcher(ServerState(model=small_model()))
     message = b"\x9a" + (200_000).to_bytes(4, "big") + b"\x00" * 200_000  # 200,000 one-byte items
-    reply = dispatcher.handle_bytes(Session(), message)
+    reply = dispatcher.handle_bytes(ConnectionState(), message)
     assert isinstance(reply, bytes)
     assert len(reply) <= PRE_HELLO_REPLY_BYTES + 512
     packets = decode(reply)

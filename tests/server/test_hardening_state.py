@@ -8,10 +8,9 @@ import uuid
 from helpers import REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import encode
-from xentara_ws.server import commands  # noqa: F401
 from xentara_ws.server.access import OpenAccess
+from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import Dispatcher
-from xentara_ws.server.session import Session
 from xentara_ws.server.state import ServerState
 from xentara_ws.server.subscriptions import EventScheduler
 from xentara_ws.server.wire import CACHE_ENTRIES_PER_ELEMENT, CACHED_KEYS_MAX
@@ -63,7 +62,7 @@ def test_a_subscription_removed_from_the_middle_leaves_the_others_notified() -> 
 def test_reads_with_client_chosen_attribute_lists_leave_a_bounded_cache() -> None:
     state = ServerState(model=small_model())
     dispatcher = Dispatcher(state)
-    session = Session()
+    session = ConnectionState()
     assert dispatcher.handle_message(session, [[0, 1, 14, {0: 1, 1: 1}]]) == [[1, 1, {0: 1}]]
     register = state.model.find(REGISTER_UUID)
     huge = [11] * 5000

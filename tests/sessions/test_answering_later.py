@@ -10,10 +10,9 @@ from support.sessions import connect
 
 from xentara_ws.protocol.codec import decode, encode
 from xentara_ws.protocol.errors import ErrorCode, ProtocolError
-from xentara_ws.server import commands  # noqa: F401
+from xentara_ws.server.commands import COMMANDS
+from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import Dispatcher
-from xentara_ws.server.registry import HANDLERS
-from xentara_ws.server.session import Session
 from xentara_ws.server.state import ServerState
 
 LATER = 300
@@ -36,11 +35,11 @@ def _handlers(log: list[str], gate: asyncio.Event | None = None) -> dict:
         log.append("plain")
         return 2
 
-    return {**HANDLERS, LATER: later, FAILING: failing, 8: plain}
+    return {**COMMANDS, LATER: later, FAILING: failing, 8: plain}
 
 
-def _hello(dispatcher: Dispatcher) -> Session:
-    session = Session()
+def _hello(dispatcher: Dispatcher) -> ConnectionState:
+    session = ConnectionState()
     assert dispatcher.handle_message(session, [[0, 1, 14, {0: 1, 1: 1}]])[0][0] == 1
     return session
 

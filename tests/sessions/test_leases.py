@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from support.sessions import OPERATOR, FakeClock, connect, created, describe, error
 
-from xentara_ws.server.session import Session
+from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.sessions import NEVER, LastWill, SubSessionRegistry
 from xentara_ws.sessions.lease import idle_at, removal_at
 
@@ -17,7 +17,7 @@ def registry_at(clock: FakeClock, wills: list | None = None) -> SubSessionRegist
     return SubSessionRegistry(clock=clock, on_will=(lambda *args: wills.append(args)) if wills is not None else None)
 
 
-def new(registry: SubSessionRegistry, connection: Session, **options):
+def new(registry: SubSessionRegistry, connection: ConnectionState, **options):
     entry, _ = registry.create(
         uuid.uuid4(),
         owner="user:operator",
@@ -43,7 +43,7 @@ def test_the_formula():
 def test_defaults_are_removed_when_the_connection_closes():
     clock = FakeClock()
     registry = registry_at(clock)
-    connection = Session()
+    connection = ConnectionState()
     entry = new(registry, connection)
     registry.tick(clock.now + 10**6)
     assert registry.get(entry.id) is entry  # an open connection with k = 0 never expires
@@ -54,7 +54,7 @@ def test_defaults_are_removed_when_the_connection_closes():
 def test_keep_alive_10_expiry_30_without_activity_is_removed_at_45():
     clock = FakeClock()
     registry = registry_at(clock)
-    entry = new(registry, Session(), keep_alive_s=10, expiry_s=30)
+    entry = new(registry, ConnectionState(), keep_alive_s=10, expiry_s=30)
     start = clock.now
     clock.now = start + 44.9
     registry.tick()
@@ -71,7 +71,7 @@ def test_keep_alive_10_expiry_30_without_activity_is_removed_at_45():
 def test_expiry_60_after_a_close_at_5_can_be_resumed_until_65():
     clock = FakeClock()
     registry = registry_at(clock)
-    connection = Session()
+    connection = ConnectionState()
     entry = new(registry, connection, expiry_s=60)
     start = clock.now
     clock.now = start + 5
@@ -87,12 +87,12 @@ def test_expiry_60_after_a_close_at_5_can_be_resumed_until_65():
 def test_a_resume_before_removal_starts_over():
     clock = FakeClock()
     registry = registry_at(clock)
-    connection = Session()
+    connection = ConnectionState()
     entry = new(registry, connection, expiry_s=60)
     start = clock.now
     registry.connection_lost(connection)
     clock.now = start + 50
-    registry.resume(entry, Session(), "operator")
+    registry.resume(entry, ConnectionState(), "operator")
     clock.now = start + 1000
     registry.tick()
     assert registry.get(entry.id) is entry and entry.connected
@@ -101,7 +101,7 @@ def test_a_resume_before_removal_starts_over():
 def test_activity_restarts_the_keep_alive():
     clock = FakeClock()
     registry = registry_at(clock)
-    entry = new(registry, Session(), keep_alive_s=10, expiry_s=30)
+    entry = new(registry, ConnectionState(), keep_alive_s=10, expiry_s=30)
     start = clock.now
     clock.now = start + 40
     registry.activity(entry)
@@ -118,7 +118,7 @@ def test_a_permanent_keep_alive_lapse_is_a_loss_but_never_a_removal():
     wills: list = []
     registry = registry_at(clock, wills)
     will = LastWill(uuid.uuid4(), 11, 0, 0)
-    entry = new(registry, Session(), permanent=True, keep_alive_s=10, expiry_s=30, last_will=will)
+    entry = new(registry, ConnectionState(), permanent=True, keep_alive_s=10, expiry_s=30, last_will=will)
     start = clock.now
     clock.now = start + 14.9
     registry.tick()
@@ -135,7 +135,7 @@ def test_a_permanent_keep_alive_lapse_is_a_loss_but_never_a_removal():
 def test_never_expires_with_expiry_never():
     clock = FakeClock()
     registry = registry_at(clock)
-    connection = Session()
+    connection = ConnectionState()
     entry = new(registry, connection, expiry_s=NEVER)
     registry.connection_lost(connection)
     clock.advance(10**9)
@@ -151,7 +151,7 @@ def test_never_expires_with_expiry_never():
 def test_removal_happens_exactly_at_the_formula_time(keep_alive, expiry, closed_after):
     clock = FakeClock()
     registry = registry_at(clock)
-    connection = Session()
+    connection = ConnectionState()
     start = clock.now
     entry = new(registry, connection, keep_alive_s=keep_alive, expiry_s=expiry)
     idle = [start + 1.5 * keep_alive] if keep_alive else []
@@ -210,7 +210,7 @@ def test_a_front_end_without_connections_attaches_per_request_and_finds_by_secon
         secondary_key=b"token hash",
     )
     assert registry.find(b"token hash") is entry
-    request = Session()
+    request = ConnectionState()
     registry.attach(entry, request)
     assert entry.connected and request.sub_sessions == {entry.id: entry}
     registry.detach(entry, lost=False, lease=True)  # the request is over: the lease runs, no loss
@@ -226,12 +226,14 @@ def test_after_an_orderly_close_a_keep_alive_lapse_is_no_loss():
     clock = FakeClock()
     wills: list = []
     registry = registry_at(clock, wills)
-    entry = new(registry, Session(), permanent=True, keep_alive_s=10, last_will=LastWill(uuid.uuid4(), 11, 0, 0))
+    entry = new(
+        registry, ConnectionState(), permanent=True, keep_alive_s=10, last_will=LastWill(uuid.uuid4(), 11, 0, 0)
+    )
     registry.close_session(entry)
     clock.advance(1000)
     registry.tick()
     assert wills == [] and registry.get(entry.id) is entry
-    registry.resume(entry, Session(), "operator")
+    registry.resume(entry, ConnectionState(), "operator")
     clock.advance(15)
     registry.tick()
     assert len(wills) == 1  # attached again, its lapse is a loss again

@@ -18,7 +18,6 @@ from xentara_ws.edge.http import HttpRequest, HttpResponse
 from xentara_ws.jsonapi.http import JsonHttpHandler
 from xentara_ws.jsonapi.service import JsonApi
 from xentara_ws.model.tree import Model
-from xentara_ws.server import commands  # noqa: F401  (registers the command handlers)
 from xentara_ws.server.bootstrap import build_server
 from xentara_ws.server.state import ServerState
 

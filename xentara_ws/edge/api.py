@@ -1,4 +1,4 @@
-"""The WebSocket app of `/api/ws`: admission, one Session per connection, the dispatcher, and events.
+"""The WebSocket app of `/api/ws`: admission, one ConnectionState per connection, the dispatcher, and events.
 
 Replies are whatever the dispatcher returns (bytes, or an awaitable of bytes that the edge awaits
 in order). Events are written by one flush for every connection that has some due, without a task
@@ -14,8 +14,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from ..server.connection_state import ConnectionState
 from ..server.dispatcher import Dispatcher, internal_error_reply, parse_error_reply
-from ..server.session import Session
 from ..server.state import ServerState
 from ..server.subscriptions import EventScheduler
 from .admission import Gatekeeper, UpgradeRefused
@@ -81,7 +81,7 @@ class CborApi:
         return self._open(principal, request, channel)
 
     def _open(self, principal: Any, request: HttpRequest, channel: WebSocketChannel) -> ApiSession:
-        session = Session(principal=principal, peer=request.peer_host, peer_address=request.peer)
+        session = ConnectionState(principal=principal, peer=request.peer_host, peer_address=request.peer)
         api_session = ApiSession(self, channel, session)  # type: ignore[arg-type]
         session.events = EventScheduler(
             self.state.monotonic, self.state.access, principal, api_session.wake, budget=self.state.budget
@@ -107,11 +107,11 @@ class CborApi:
         self.open.pop(api_session, None)
         self._dirty.pop(api_session, None)
 
-    def sessions(self) -> list[Session]:
-        """The Session of every open CBOR connection."""
+    def sessions(self) -> list[ConnectionState]:
+        """The ConnectionState of every open CBOR connection."""
         return [api_session.session for api_session in self.open]
 
-    def write_buffer_size(self, session: Session) -> int:
+    def write_buffer_size(self, session: ConnectionState) -> int:
         """Bytes the server holds for this connection's client, not yet taken by the operating system."""
         for api_session in self.open:
             if api_session.session is session:
@@ -120,11 +120,11 @@ class CborApi:
 
 
 class ApiSession:
-    """One `/api/ws` connection: its Session, replies through the dispatcher, events through the channel."""
+    """One `/api/ws` connection: its ConnectionState, replies through the dispatcher, events through the channel."""
 
     __slots__ = ("_deadline", "_deadline_timer", "_hello_timer", "api", "channel", "handle", "session")
 
-    def __init__(self, api: CborApi, channel: EventChannel, session: Session) -> None:
+    def __init__(self, api: CborApi, channel: EventChannel, session: ConnectionState) -> None:
         self.api = api
         self.channel = channel
         self.session = session

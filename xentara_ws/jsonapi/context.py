@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 from ..model.element import AttributeSpec, Element
 from ..protocol.codec import decode
 from ..protocol.errors import ErrorCode, ProtocolError
-from ..server.registry import NO_RESULT, CommandContext, Encoded
-from ..server.session import Session
+from ..server.commands.context import NO_RESULT, CommandContext, Encoded
+from ..server.connection_state import ConnectionState
 from .envelope import ActionError, JsonRequest, ReplyWarning, invalid, session_not_found
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ class ActionContext:
     transport: str
     """"http" or "websocket"."""
     peer: str
-    connection: Session | None = None
+    connection: ConnectionState | None = None
     """The CBOR-side state the handlers run with: the session's, or one for this request alone."""
     session: JsonSession | None = None
     sink: Any = None
@@ -43,7 +43,7 @@ class ActionContext:
             raise session_not_found()
         return self.session
 
-    def require_connection(self) -> Session:
+    def require_connection(self) -> ConnectionState:
         if self.connection is None:
             raise session_not_found()
         return self.connection

@@ -20,8 +20,9 @@ from typing import Any
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..security import Principal
 from ..security.config import EVERYONE
-from ..server.registry import HANDLERS, Handler
-from ..server.session import Session
+from ..server.commands import COMMANDS
+from ..server.commands.context import Handler
+from ..server.connection_state import ConnectionState
 from ..server.state import ServerState
 from ..server.subscriptions import EventScheduler
 from ..sessions.entry import BANNED, identity
@@ -88,7 +89,7 @@ class JsonApi:
 
     def __init__(self, state: ServerState, handlers: Mapping[int, Handler] | None = None) -> None:
         self.state = state
-        self.handlers: Mapping[int, Handler] = HANDLERS if handlers is None else handlers
+        self.handlers: Mapping[int, Handler] = COMMANDS if handlers is None else handlers
         """The CBOR dispatcher's own table (shared, not copied: what it runs, the JSON API runs)."""
         self.sessions = JsonSessions(
             state.sub_sessions,
@@ -196,7 +197,7 @@ class JsonApi:
         if ctx.transport == "http" and authorization and request.action not in SESSIONLESS:
             # §8.1: the header authenticates this one request; no session is created.
             principal, _ = await self.login_http(authorization, ctx.peer)
-            ctx.connection = Session(
+            ctx.connection = ConnectionState(
                 principal=principal, peer=ctx.peer, peer_address=ctx.peer_address, hello_done=True, protocol_version=1
             )
             return

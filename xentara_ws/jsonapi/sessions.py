@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..server.session import Session
+from ..server.connection_state import ConnectionState
 from ..sessions.entry import SubSessionEntry
 from ..sessions.registry import Durable, SubSessionRegistry
 from .events import EventQueue
@@ -50,7 +50,7 @@ class EventSink(Protocol):
 @dataclass(eq=False)
 class JsonSession:
     entry: SubSessionEntry
-    connection: Session
+    connection: ConnectionState
     """The state the command handlers run with; the registry entry's attachment while in use."""
     events: EventQueue = field(default_factory=EventQueue)
     sink: EventSink | None = None
@@ -112,7 +112,7 @@ class JsonSessions:
         if mine >= self.max_per_owner:
             raise OverflowError(f"too many JSON sessions of {owner} (limit {self.max_per_owner})")
         token = new_token()
-        connection = Session(
+        connection = ConnectionState(
             principal=principal, peer=peer, peer_address=peer_address, hello_done=True, protocol_version=1
         )
         entry, durable = self.registry.create(
@@ -152,10 +152,10 @@ class JsonSessions:
             logger.warning("JSON session %s of %s cannot be used: its owner is unknown now", entry.id, entry.owner)
             return None
         entry.principal = principal
-        connection = Session(principal=principal, hello_done=True, protocol_version=1)
+        connection = ConnectionState(principal=principal, hello_done=True, protocol_version=1)
         return self._opened(entry, connection)
 
-    def _opened(self, entry: SubSessionEntry, connection: Session) -> JsonSession:
+    def _opened(self, entry: SubSessionEntry, connection: ConnectionState) -> JsonSession:
         session = JsonSession(entry, connection)
         self._open[entry.id] = session
         self.on_opened(session)

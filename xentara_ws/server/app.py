@@ -20,7 +20,6 @@ from ..jsonapi.websocket import JsonWebSocketApp
 from ..model.tree import Model
 from ..protocol.identifiers import Stage
 from ..sessions.storage import StoreUnavailable, SubSessionStore
-from . import commands  # noqa: F401  (registers the command handlers)
 from .access import AccessPolicy, OpenAccess, SubSessionAuthenticator
 from .limits import Limits
 from .state import ServerState

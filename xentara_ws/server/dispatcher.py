@@ -10,8 +10,9 @@ from typing import Any
 from ..protocol.codec import CBORProfileError, RefusedPacket, array_header, decode, decode_message, encode
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.identifiers import Opcode, PacketType
-from .registry import HANDLERS, NO_RESULT, CommandContext, Encoded, Handler
-from .session import Session
+from .commands import COMMANDS
+from .commands.context import NO_RESULT, CommandContext, Encoded, Handler
+from .connection_state import ConnectionState
 from .state import ServerState
 
 logger = logging.getLogger(__name__)
@@ -51,15 +52,16 @@ class Dispatcher:
 
     def __init__(self, state: ServerState, handlers: Mapping[int, Handler] | None = None) -> None:
         self.state = state
-        self.handlers = dict(HANDLERS if handlers is None else handlers)
+        self.handlers: dict[int, Handler] = dict(COMMANDS if handlers is None else handlers)
+        """This dispatcher's own copy of the opcode -> handler table (COMMANDS unless given)."""
 
-    def handle_bytes(self, session: Session, data: bytes) -> bytes | Awaitable[bytes]:
+    def handle_bytes(self, connection: ConnectionState, data: bytes) -> bytes | Awaitable[bytes]:
         """Decode, dispatch and encode one WebSocket message (an awaitable if a handler is asynchronous)."""
         try:
             message = decode_message(data)
         except CBORProfileError as error:
             return parse_error_reply(f"payload not well formed: {error}")
-        replies = self._replies(session, message)
+        replies = self._replies(connection, message)
         if type(replies) is list:
             return _assemble(replies)
         return self._assemble_later(replies)  # type: ignore[arg-type]
@@ -67,9 +69,9 @@ class Dispatcher:
     async def _assemble_later(self, replies: Awaitable[list[bytes]]) -> bytes:
         return _assemble(await replies)
 
-    def handle_message(self, session: Session, message: Any) -> list[Any] | Awaitable[list[Any]]:
+    def handle_message(self, connection: ConnectionState, message: Any) -> list[Any] | Awaitable[list[Any]]:
         """The reply packets for one decoded message, as objects (for tests and embedders)."""
-        replies = self._replies(session, message)
+        replies = self._replies(connection, message)
         if type(replies) is list:
             return [decode(r) for r in replies]
 
@@ -78,38 +80,38 @@ class Dispatcher:
 
         return later()
 
-    async def handle_message_later(self, session: Session, message: Any) -> list[Any]:
+    async def handle_message_later(self, connection: ConnectionState, message: Any) -> list[Any]:
         """Like handle_message, awaited whether or not a handler answers later."""
-        replies = self.handle_message(session, message)
+        replies = self.handle_message(connection, message)
         if type(replies) is not list:
             replies = await replies  # type: ignore[misc]
         return replies
 
-    def connection_lost(self, session: Session) -> None:
-        """The connection of `session` ended (called once by the edge): drop what it owned.
+    def connection_lost(self, connection: ConnectionState) -> None:
+        """The connection ended (called once by the edge): drop what it owned.
 
         Its subscriptions end; the sub-sessions attached to it are detached, and the registry
         applies their lease (temporary ones with default options are removed at once) and
         schedules their last will.
         """
-        if session.closed:
+        if connection.closed:
             return
-        session.closed = True
+        connection.closed = True
         registry = self.state.sub_sessions
         if registry is not None:
-            registry.connection_lost(session)
-        if session.events is not None:
-            session.events.close()
-        session.sub_sessions.clear()
+            registry.connection_lost(connection)
+        if connection.events is not None:
+            connection.events.close()
+        connection.sub_sessions.clear()
 
-    def _replies(self, session: Session, message: Any) -> list[bytes] | Awaitable[list[bytes]]:
+    def _replies(self, connection: ConnectionState, message: Any) -> list[bytes] | Awaitable[list[bytes]]:
         """One encoded reply per request packet, in order (see _run for the budgets)."""
         if type(message) is not list:
             return [encode(error_packet(0, ErrorCode.PARSE_ERROR, "a message must be an array of packets"))]
-        return self._run(session, message, 0, [], 0)
+        return self._run(connection, message, 0, [], 0)
 
     def _run(
-        self, session: Session, message: list[Any], index: int, replies: list[bytes], used: int
+        self, connection: ConnectionState, message: list[Any], index: int, replies: list[bytes], used: int
     ) -> list[bytes] | Awaitable[list[bytes]]:
         """Answer packets from `index` on, within the message's work budget.
 
@@ -122,7 +124,7 @@ class Dispatcher:
         count = len(message)
         while index < count:
             packet = message[index]
-            if session.hello_done:
+            if connection.hello_done:
                 over = used >= limits.max_reply_size
                 budget = f"max_reply_size = {limits.max_reply_size} bytes"
             else:
@@ -148,9 +150,9 @@ class Dispatcher:
                     f"more than {limits.max_packets_per_message} packets in one message; this packet was not executed",
                 )
             else:
-                reply = self.handle_packet(session, packet)
+                reply = self.handle_packet(connection, packet)
                 if type(reply) is not list and type(reply) is not bytes:
-                    return self._run_later(session, message, index, replies, used, reply)
+                    return self._run_later(connection, message, index, replies, used, reply)
             data = reply if type(reply) is bytes else encode(reply)
             replies.append(data)
             used += len(data)
@@ -159,7 +161,7 @@ class Dispatcher:
 
     async def _run_later(
         self,
-        session: Session,
+        connection: ConnectionState,
         message: list[Any],
         index: int,
         replies: list[bytes],
@@ -169,10 +171,12 @@ class Dispatcher:
         reply = await pending
         data = reply if type(reply) is bytes else encode(reply)
         replies.append(data)
-        rest = self._run(session, message, index + 1, replies, used + len(data))
+        rest = self._run(connection, message, index + 1, replies, used + len(data))
         return rest if type(rest) is list else await rest  # type: ignore[misc]
 
-    def handle_packet(self, session: Session, packet: Any) -> list[Any] | bytes | Awaitable[list[Any] | bytes]:
+    def handle_packet(
+        self, connection: ConnectionState, packet: Any
+    ) -> list[Any] | bytes | Awaitable[list[Any] | bytes]:
         if type(packet) is RefusedPacket:
             return error_packet(packet.message_id, ErrorCode(packet.code), packet.reason)
         if type(packet) is not list:
@@ -200,10 +204,10 @@ class Dispatcher:
         handler = self.handlers.get(opcode)
         if handler is None:
             return error_packet(message_id, ErrorCode.COMMAND_NOT_FOUND, f"command not found: opcode {opcode}")
-        if not session.hello_done and opcode != _CLIENT_HELLO:
+        if not connection.hello_done and opcode != _CLIENT_HELLO:
             return error_packet(message_id, ErrorCode.MISSING_CLIENT_HELLO)
         try:
-            result = handler(CommandContext(self.state, session, message_id), params)
+            result = handler(CommandContext(self.state, connection, message_id), params)
         except ProtocolError as error:
             return [_ERROR, message_id, error.to_map()]
         except Exception:

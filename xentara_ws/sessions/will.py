@@ -31,9 +31,11 @@ def check_will(state: Any, will: LastWill, principals: Iterable[Any]) -> tuple[A
     -32102 not permitted, -32106 and friends for a value that does not convert.
     """
     from ..model.values import convert
-    from ..server.commands.browsing import find_element
 
-    element = find_element(state, will.element)
+    # Looked up here, not through the server's command helpers: sessions sit below the server.
+    element = state.model.find(will.element)
+    if element is None:
+        raise ProtocolError(ErrorCode.UNKNOWN_ELEMENT, f"unknown element {will.element}")
     spec = element.attribute(will.attribute)
     if not spec.access.writable:
         raise ProtocolError(ErrorCode.READ_ONLY, f"attribute {spec.name} of {element.primary_key} is read only")

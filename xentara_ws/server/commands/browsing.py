@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ...model.element import Element
 from ...protocol.errors import ErrorCode, ProtocolError
-from ...protocol.identifiers import ElementCategory, MetaData, Opcode
+from ...protocol.identifiers import ElementCategory, MetaData
 from ..params import Param, invalid, is_array, is_text, is_uint, parse, uuid_param
-from ..registry import CommandContext, command
-from ..state import ServerState
+from .common import find_element
+from .context import CommandContext
 
 _CATEGORIES = frozenset(int(c) for c in ElementCategory)
-
-
-def find_element(state: ServerState, element_uuid: uuid.UUID) -> Element:
-    element = state.model.find(element_uuid)
-    if element is None:
-        raise ProtocolError(ErrorCode.UNKNOWN_ELEMENT, f"unknown element {element_uuid}")
-    return element
 
 
 _BROWSE = (
@@ -30,7 +22,6 @@ _BROWSE = (
 )
 
 
-@command(Opcode.BROWSE)
 def browse(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     p = parse(params, _BROWSE)
     depth = p.get(1)
@@ -115,7 +106,6 @@ _META_VALUES: dict[int, Callable[[Element], Any]] = {
 }
 
 
-@command(Opcode.META_DATA)
 def meta_data(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     p = parse(params, _META_DATA)
     for identifier in p[1]:
@@ -128,7 +118,6 @@ def meta_data(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
 _LOOKUP = (Param(0, "primary_key", "a text string", is_text),)
 
 
-@command(Opcode.LOOKUP)
 def lookup(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     primary_key = parse(params, _LOOKUP)[0]
     if not primary_key:

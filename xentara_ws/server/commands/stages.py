@@ -1,4 +1,4 @@
-"""suspend (10), resume (9) and shutdown (11): the stage machine of spec 10.8."""
+"""get_stage (8), suspend (10), resume (9) and shutdown (11): the stage machine of spec 10.8."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...protocol.errors import ErrorCode, ProtocolError
-from ...protocol.identifiers import Opcode, Stage
+from ...protocol.identifiers import Stage
 from ..params import parse, uuid_param
-from ..registry import NO_RESULT, CommandContext, command
-from .sub_sessions import principals
+from .common import principals
+from .context import NO_RESULT, CommandContext
 
 SUSPEND_ENTITLEMENT = "suspend"
 SHUTDOWN_ENTITLEMENT = "shutdown"
@@ -23,21 +23,23 @@ def _authorize(ctx: CommandContext, params: Mapping[Any, Any] | None, entitlemen
         raise ProtocolError(ErrorCode.ACCESS_DENIED, f"the {entitlement!r} entitlement is not granted")
 
 
-@command(Opcode.SUSPEND)
+def get_stage(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
+    parse(params, ())
+    return int(ctx.state.stage)
+
+
 def suspend(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     _authorize(ctx, params, SUSPEND_ENTITLEMENT)
     ctx.state.change_stage(Stage.OPERATIONAL, Stage.SUSPENDED)
     return NO_RESULT
 
 
-@command(Opcode.RESUME)
 def resume(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     _authorize(ctx, params, SUSPEND_ENTITLEMENT)
     ctx.state.change_stage(Stage.SUSPENDED, Stage.OPERATIONAL)
     return NO_RESULT
 
 
-@command(Opcode.SHUTDOWN)
 def shutdown(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     _authorize(ctx, params, SHUTDOWN_ENTITLEMENT)
     if not ctx.state.shutdown_enabled:

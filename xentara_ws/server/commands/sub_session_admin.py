@@ -15,26 +15,25 @@ from cbor2 import CBORTag
 
 from ...protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1
 from ...protocol.errors import ErrorCode, ProtocolError
-from ...protocol.identifiers import Opcode
 from ...sessions.entry import BANNED, HIDDEN, STATUSES, SubSessionEntry, identity
 from ...sessions.options import parse_options
 from ...sessions.views import description, summary
 from ...sessions.will import check_will
 from ..params import Param, invalid, is_array, is_map, is_text, parse, uuid_param
-from ..registry import NO_RESULT, CommandContext, command
-from .sub_sessions import after, attached
+from .common import after, attached
+from .context import NO_RESULT, CommandContext
 
 ADMIN_ENTITLEMENT = "sessions.admin"
 
 
 def is_admin(ctx: CommandContext) -> bool:
-    return bool(ctx.state.access.allowed(ctx.session.principal, ADMIN_ENTITLEMENT, None))
+    return bool(ctx.state.access.allowed(ctx.connection.principal, ADMIN_ENTITLEMENT, None))
 
 
 def visible(ctx: CommandContext, entry: SubSessionEntry, admin: bool | None = None) -> bool:
     if admin if admin is not None else is_admin(ctx):
         return True
-    me = identity(ctx.session.principal)
+    me = identity(ctx.connection.principal)
     return entry.creator == me or entry.owner == me
 
 
@@ -50,7 +49,6 @@ def _visible_entry(ctx: CommandContext, session_id: uuid.UUID) -> SubSessionEntr
 _PING = (uuid_param(0, "sub_session_id", required=False),)
 
 
-@command(Opcode.PING)
 def ping(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     session_id = parse(params, _PING).get(0)
     if session_id is None:
@@ -69,7 +67,6 @@ _LIST = (
 )
 
 
-@command(Opcode.LIST_SUB_SESSIONS)
 def list_sub_sessions(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     p = parse(params, _LIST)
     status = p.get(2)
@@ -90,7 +87,6 @@ def list_sub_sessions(ctx: CommandContext, params: Mapping[Any, Any] | None) -> 
 _DESCRIBE = (Param(0, "sub_session_ids", "a non-empty array of UUIDs", is_array),)
 
 
-@command(Opcode.DESCRIBE_SUB_SESSIONS)
 def describe_sub_sessions(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     ids = parse(params, _DESCRIBE)[0]
     if not ids:
@@ -118,7 +114,6 @@ def describe_sub_sessions(ctx: CommandContext, params: Mapping[Any, Any] | None)
 _ALTER = (uuid_param(0, "sub_session_id"), Param(1, "options", "a map", is_map))
 
 
-@command(Opcode.ALTER_SUB_SESSION)
 def alter_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     p = parse(params, _ALTER)
     entry = _visible_entry(ctx, p[0])
@@ -129,10 +124,10 @@ def alter_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) -> 
         raise ProtocolError(ErrorCode.ACCESS_DENIED, f"only {ADMIN_ENTITLEMENT} may ban or unban a sub-session")
     will = options.get("last_will")
     if will is not None:
-        who = [ctx.session.principal] + ([entry.principal] if entry.principal is not None else [])
+        who = [ctx.connection.principal] + ([entry.principal] if entry.principal is not None else [])
         check_will(ctx.state, will, who)
     registry = ctx.state.sub_sessions
-    if entry.attachment is ctx.session:
+    if entry.attachment is ctx.connection:
         registry.activity(entry)
     durable = registry.alter(entry, options)
     return after(durable, description(registry, entry))
@@ -141,7 +136,6 @@ def alter_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) -> 
 _DELETE = (uuid_param(0, "sub_session_id"),)
 
 
-@command(Opcode.DELETE_SUB_SESSION)
 def delete_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     entry = _visible_entry(ctx, parse(params, _DELETE)[0])
     return after(ctx.state.sub_sessions.delete(entry), NO_RESULT)

@@ -1,8 +1,9 @@
-"""create_sub_session (12), close_sub_session (13), check_access (15) and the "both" rule.
+"""create_sub_session (12), close_sub_session (13) and check_access (15).
 
 Sub-sessions live in the server's registry (xentara_ws.sessions); a connection holds those that
 are attached to it. Without option key 256 they behave exactly as Xentara's: they end with their
-connection.
+connection. The "both" rule (a command naming a sub-session needs the connection's and the
+sub-session's permission) is `principals` in common.py.
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ import inspect
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from cbor2 import CBORTag
 
 from ...protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, TAG_ALTERNATIVE_2
 from ...protocol.errors import ErrorCode, ProtocolError
-from ...protocol.identifiers import Opcode
 from ...sessions.entry import (
     BANNED,
     METHOD_CERTIFICATE,
@@ -33,36 +33,10 @@ from ...sessions.options import parse_options
 from ...sessions.registry import Durable
 from ...sessions.will import check_will
 from ..params import Param, invalid, is_map, not_nil, parse, uuid_param
-from ..registry import NO_RESULT, CommandContext, command
+from .common import after, principals
+from .context import NO_RESULT, CommandContext
 
 logger = logging.getLogger(__name__)
-
-
-def attached(ctx: CommandContext, sub_session_id: uuid.UUID) -> SubSessionEntry:
-    """The sub-session named by a command that *uses* it: attached here, else -32111. Counts as activity."""
-    entry = ctx.session.sub_sessions.get(sub_session_id)
-    if entry is None:
-        raise ProtocolError(ErrorCode.UNKNOWN_SESSION_ID, f"unknown sub-session {sub_session_id}")
-    ctx.state.sub_sessions.activity(entry)
-    return entry
-
-
-def principals(ctx: CommandContext, sub_session_id: uuid.UUID | None) -> tuple[Any, ...]:
-    """Whose permission a command needs: the connection's, and the sub-session's if one is named."""
-    if sub_session_id is None:
-        return (ctx.session.principal,)
-    return (ctx.session.principal, attached(ctx, sub_session_id).principal)
-
-
-async def durable_then(durable: Awaitable[None], result: Any) -> Any:
-    """Reply only once the store has committed the change (extensions §9.14)."""
-    await durable
-    return result
-
-
-def after(durable: Durable, result: Any) -> Any:
-    """`result` now, or an awaitable of it when the store answers later."""
-    return result if durable is None else durable_then(durable, result)
 
 
 def _is_authentication(value: Any) -> bool:
@@ -99,7 +73,7 @@ def _start_login(ctx: CommandContext, alternative: CBORTag) -> tuple[Any, int]:
     if not isinstance(content, Mapping):
         raise invalid("parameter 0 (authentication_information) must hold a map")
     authenticator = ctx.state.sub_session_authenticator
-    peer = ctx.session.peer
+    peer = ctx.connection.peer
     if alternative.tag == TAG_ALTERNATIVE_0:
         token = _field(content, 0, str, "the OAuth 2.0 token (text)")
         method = METHOD_TOKEN
@@ -121,7 +95,7 @@ def _start_login(ctx: CommandContext, alternative: CBORTag) -> tuple[Any, int]:
 async def _authenticate(ctx: CommandContext, alternative: CBORTag, login: Any, method: int) -> tuple[Any, str, int]:
     """Verify the credentials (always: a resume is a login); (principal, owner identity, method)."""
     content = alternative.value
-    peer = ctx.session.peer
+    peer = ctx.connection.peer
     try:
         principal = await login if inspect.isawaitable(login) else login
     except ProtocolError:
@@ -147,8 +121,8 @@ async def _authenticate(ctx: CommandContext, alternative: CBORTag, login: Any, m
 
 def _check_limits(ctx: CommandContext, existing: SubSessionEntry | None) -> None:
     limits = ctx.state.limits
-    if existing is None or existing.attachment is not ctx.session:
-        if len(ctx.session.sub_sessions) >= limits.max_sub_sessions:
+    if existing is None or existing.attachment is not ctx.connection:
+        if len(ctx.connection.sub_sessions) >= limits.max_sub_sessions:
             raise invalid(
                 f"too many sub-sessions on this connection (limit max_sub_sessions = {limits.max_sub_sessions})"
             )
@@ -158,7 +132,6 @@ def _check_limits(ctx: CommandContext, existing: SubSessionEntry | None) -> None
         )
 
 
-@command(Opcode.CREATE_SUB_SESSION)
 def create_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     """Checks what it can at once; the login (and everything after it) is awaited."""
     p = parse(params, _CREATE)
@@ -181,28 +154,28 @@ async def _create_after_login(
 ) -> Any:
     principal, owner, method = await _authenticate(ctx, alternative, login, method)
     registry = ctx.state.sub_sessions
-    session = ctx.session
-    if session.closed:
+    connection = ctx.connection
+    if connection.closed:
         raise ProtocolError(ErrorCode.ACCESS_DENIED, "the connection closed during the login")
     existing = registry.get(desired) if desired is not None else None
     _check_limits(ctx, existing)
     durable: Durable = None
-    if existing is not None and existing.attachment is session:
+    if existing is not None and existing.attachment is connection:
         # Rule 1: replaced as Xentara documents it (a delete followed by a create).
         registry.delete(existing)
         existing = None
     if existing is None:
         values = options or {}
         if values.get("last_will") is not None:
-            check_will(ctx.state, values["last_will"], (session.principal, principal))
+            check_will(ctx.state, values["last_will"], (connection.principal, principal))
         session_id = desired if desired is not None else uuid.uuid4()
         _, durable = registry.create(
             session_id,
             owner=owner,
-            creator=identity(session.principal),
+            creator=identity(connection.principal),
             method=method,
             principal=principal,
-            attachment=session,
+            attachment=connection,
             options=values,
         )
         return await _durable(durable, session_id)
@@ -214,8 +187,8 @@ async def _create_after_login(
         if "permanent" in options and options["permanent"] != existing.permanent:
             raise invalid("parameter 256 (options) option 0 (permanent) cannot change after creation")
         if options.get("last_will") is not None:
-            check_will(ctx.state, options["last_will"], (session.principal, principal))
-    durable = registry.resume(existing, session, principal, options)
+            check_will(ctx.state, options["last_will"], (connection.principal, principal))
+    durable = registry.resume(existing, connection, principal, options)
     return await _durable(durable, existing.id)
 
 
@@ -228,10 +201,9 @@ async def _durable(durable: Durable, result: Any) -> Any:
 _SESSION_ID = (uuid_param(0, "session_id"),)
 
 
-@command(Opcode.CLOSE_SUB_SESSION)
 def close_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     session_id = parse(params, _SESSION_ID)[0]
-    entry = ctx.session.sub_sessions.get(session_id)
+    entry = ctx.connection.sub_sessions.get(session_id)
     if entry is None:
         raise ProtocolError(ErrorCode.UNKNOWN_SESSION_ID, f"unknown sub-session {session_id}")
     return after(ctx.state.sub_sessions.close_session(entry), NO_RESULT)
@@ -240,7 +212,6 @@ def close_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) -> 
 _CHECK_ACCESS = (uuid_param(0, "sub_session_id"),)
 
 
-@command(Opcode.CHECK_ACCESS)
 def check_access(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     session_id = not_nil(parse(params, _CHECK_ACCESS)[0], 0, "sub_session_id")
     who = principals(ctx, session_id)

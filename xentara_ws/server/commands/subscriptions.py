@@ -8,14 +8,11 @@ from typing import Any
 
 from ...model.element import AttributeKey, Element
 from ...protocol.errors import ErrorCode, ProtocolError
-from ...protocol.identifiers import Opcode
 from ...sessions.entry import BoundSubscription, SubSessionEntry
 from ..params import Param, invalid, is_array, is_map, is_uint, not_nil, parse, uuid_param
-from ..registry import NO_RESULT, CommandContext, command
 from ..subscriptions import EventScheduler
-from .browsing import find_element
-from .sub_sessions import after, attached
-from .values import check_attribute_id
+from .common import after, attached, check_attribute_id, find_element
+from .context import NO_RESULT, CommandContext
 
 _SUBSCRIBE = (
     Param(0, "subscription_array", "an array", is_array),
@@ -32,12 +29,12 @@ _ITEM = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is
 
 
 def scheduler(ctx: CommandContext) -> EventScheduler:
-    session = ctx.session
-    if session.events is None:
-        session.events = EventScheduler(
-            ctx.state.monotonic, ctx.state.access, session.principal, budget=ctx.state.budget
+    connection = ctx.connection
+    if connection.events is None:
+        connection.events = EventScheduler(
+            ctx.state.monotonic, ctx.state.access, connection.principal, budget=ctx.state.budget
         )
-    return session.events
+    return connection.events
 
 
 def _items(ctx: CommandContext, array: list[Any]) -> list[tuple[Element, tuple[AttributeKey, ...]]]:
@@ -69,15 +66,42 @@ def _bound_to(ctx: CommandContext, options: Mapping[Any, Any]) -> tuple[SubSessi
     return attached(ctx, bound[0]), bound.get(1, 1)
 
 
-@command(Opcode.SUBSCRIBE)
 def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
+    """A subscription of this connection, or (key 256) one bound to a sub-session and persisted with it.
+
+    Both kinds are checked alike: the items, the limits of the subscription, the connection and the
+    server (a bound subscription counts where it runs), then read access to every element.
+    """
     p = parse(params, _SUBSCRIBE)
-    if 256 in p:
-        return _subscribe_bound(ctx, p)
     desired = p.get(3)
     if desired is not None:
         not_nil(desired, 3, "desired_subscription_id")
     items = _items(ctx, p[0])
+    bound = _bound_to(ctx, p[256]) if 256 in p else None
+    events = scheduler(ctx)
+    _check_limits(ctx, events, items, desired)
+    access = ctx.state.access
+    for element, _ in items:
+        if not access.can_read(ctx.connection.principal, element):
+            raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
+    subscription_id = desired if desired is not None else uuid.uuid4()
+    _unbind(ctx, events, subscription_id)
+    if bound is None:
+        events.add(subscription_id, items, p.get(1), p.get(2))
+        return subscription_id
+    entry, queue_size = bound
+    binding = BoundSubscription(subscription_id, items, p.get(1), p.get(2), queue_size)
+    events.add(subscription_id, items, p.get(1), p.get(2), owner=binding)
+    return after(ctx.state.sub_sessions.bind(entry, binding), subscription_id)
+
+
+def _check_limits(
+    ctx: CommandContext,
+    events: EventScheduler,
+    items: list[tuple[Element, tuple[AttributeKey, ...]]],
+    desired: uuid.UUID | None,
+) -> None:
+    """-32602 naming the limit a new (or replacing) subscription would exceed."""
     limits = ctx.state.limits
     attribute_count = sum(len(keys) for _, keys in items)
     if attribute_count > limits.max_subscription_attributes:
@@ -85,7 +109,6 @@ def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
             f"the subscription has {attribute_count} attributes, more than the limit "
             f"max_subscription_attributes = {limits.max_subscription_attributes}"
         )
-    events = scheduler(ctx)
     if desired not in events.subscriptions and len(events.subscriptions) >= limits.max_subscriptions:
         raise invalid(
             f"too many subscriptions on this connection (limit max_subscriptions = {limits.max_subscriptions})"
@@ -104,43 +127,6 @@ def subscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
             f"the server's subscription budget is used up (limit max_total_subscription_attributes = "
             f"{limits.max_total_subscription_attributes} over all connections): unsubscribe or try later"
         )
-    access = ctx.state.access
-    for element, _ in items:
-        if not access.can_read(ctx.session.principal, element):
-            raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
-    subscription_id = desired if desired is not None else uuid.uuid4()
-    _unbind(ctx, events, subscription_id)
-    events.add(subscription_id, items, p.get(1), p.get(2))
-    return subscription_id
-
-
-def _subscribe_bound(ctx: CommandContext, p: dict[int, Any]) -> Any:
-    """A subscription that belongs to a sub-session: checked as usual, then bound (and persisted)."""
-    desired = p.get(3)
-    if desired is not None:
-        not_nil(desired, 3, "desired_subscription_id")
-    items = _items(ctx, p[0])
-    entry, queue_size = _bound_to(ctx, p[256])
-    limits = ctx.state.limits
-    attribute_count = sum(len(keys) for _, keys in items)
-    if attribute_count > limits.max_subscription_attributes:
-        raise invalid(
-            f"the subscription has {attribute_count} attributes, more than the limit "
-            f"max_subscription_attributes = {limits.max_subscription_attributes}"
-        )
-    events = scheduler(ctx)
-    if desired not in events.subscriptions and len(events.subscriptions) >= limits.max_subscriptions:
-        raise invalid(
-            f"too many subscriptions on this connection (limit max_subscriptions = {limits.max_subscriptions})"
-        )
-    for element, _ in items:
-        if not ctx.state.access.can_read(ctx.session.principal, element):
-            raise ProtocolError(ErrorCode.ACCESS_DENIED, f"reading {element.primary_key} is not permitted")
-    subscription_id = desired if desired is not None else uuid.uuid4()
-    _unbind(ctx, events, subscription_id)
-    binding = BoundSubscription(subscription_id, items, p.get(1), p.get(2), queue_size)
-    events.add(subscription_id, items, p.get(1), p.get(2), owner=binding)
-    return after(ctx.state.sub_sessions.bind(entry, binding), subscription_id)
 
 
 def _unbind(ctx: CommandContext, events: EventScheduler, subscription_id: uuid.UUID) -> Any:
@@ -155,10 +141,9 @@ def _unbind(ctx: CommandContext, events: EventScheduler, subscription_id: uuid.U
 _UNSUBSCRIBE = (uuid_param(0, "subscription_id"),)
 
 
-@command(Opcode.UNSUBSCRIBE)
 def unsubscribe(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     subscription_id = parse(params, _UNSUBSCRIBE)[0]
-    events = ctx.session.events
+    events = ctx.connection.events
     if events is None or subscription_id not in events.subscriptions:
         raise ProtocolError(ErrorCode.UNKNOWN_SUBSCRIPTION_ID, f"unknown subscription {subscription_id}")
     durable = _unbind(ctx, events, subscription_id)

@@ -9,27 +9,15 @@ from typing import Any
 from ...model.element import AttributeSpec
 from ...model.values import convert
 from ...protocol.errors import ErrorCode, ProtocolError
-from ...protocol.identifiers import Attribute, Opcode, Stage
-from ..params import Param, anything, invalid, is_array, is_attribute_id, parse, uuid_param
-from ..registry import NO_RESULT, CommandContext, Encoded, command
+from ...protocol.identifiers import Stage
+from ..params import Param, anything, is_array, is_attribute_id, parse, uuid_param
 from ..wire import encoded_access_denied, encoded_values
-from .browsing import find_element
-from .sub_sessions import principals
-
-_STANDARD_IDS = frozenset(int(a) for a in Attribute)
-
-
-def check_attribute_id(key: Any, p_key: int, name: str) -> None:
-    if type(key) is int and key not in _STANDARD_IDS:
-        raise invalid(f"parameter {p_key} ({name}) holds {key}, which is not an attribute identifier (0-13)")
-    if type(key) is not int and type(key) is not uuid.UUID:
-        raise invalid(f"parameter {p_key} ({name}) must hold integer attribute ids or attribute UUIDs")
-
+from .common import check_attribute_id, find_element, principals
+from .context import NO_RESULT, CommandContext, Encoded
 
 _READ = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is_array))
 
 
-@command(Opcode.READ)
 def read(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     # The hot path of every HMI: the usual well-formed request skips the generic parameter check.
     if type(params) is dict and len(params) == 2 and type(params.get(0)) is uuid.UUID and type(params.get(1)) is list:
@@ -40,7 +28,7 @@ def read(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     for key in keys:
         check_attribute_id(key, 1, "attribute_ids")
     element = find_element(ctx.state, element_uuid)
-    if not ctx.state.access.can_read(ctx.session.principal, element):
+    if not ctx.state.access.can_read(ctx.connection.principal, element):
         return Encoded(encoded_access_denied(tuple(keys)))
     return Encoded(encoded_values(element, tuple(keys)))
 
@@ -53,7 +41,6 @@ _WRITE = (
 )
 
 
-@command(Opcode.WRITE)
 def write(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     p = parse(params, _WRITE)
     check_attribute_id(p[1], 1, "attribute_id")

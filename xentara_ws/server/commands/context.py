@@ -1,4 +1,4 @@
-"""The table of command handlers keyed by opcode; command modules add to it with @command."""
+"""What a command handler is given (CommandContext) and what it may return besides a plain value."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..protocol.identifiers import Opcode
-from .session import Session
-from .state import ServerState
+from ..connection_state import ConnectionState
+from ..state import ServerState
 
 
 class _NoResult:
@@ -33,20 +32,9 @@ class Encoded:
 @dataclass(slots=True)
 class CommandContext:
     state: ServerState
-    session: Session
+    connection: ConnectionState
     message_id: int
 
 
 Handler = Callable[[CommandContext, Mapping[Any, Any] | None], Any]
-
-HANDLERS: dict[int, Handler] = {}
-
-
-def command(opcode: Opcode) -> Callable[[Handler], Handler]:
-    """Register a handler for `opcode` in the standard table."""
-
-    def register(handler: Handler) -> Handler:
-        HANDLERS[int(opcode)] = handler
-        return handler
-
-    return register
+"""A command: its result, NO_RESULT, an Encoded result, or an awaitable of one of these."""

@@ -1,6 +1,7 @@
-"""Per-connection protocol state: hello, the connection's principal, sub-sessions, subscriptions.
+"""The state of one CBOR connection: hello, its principal, the sub-sessions attached, its event scheduler.
 
-A connection is one kind of *attachment* of a registry sub-session (xentara_ws.sessions).
+A connection is one kind of *attachment* of a registry sub-session (xentara_ws.sessions); it is
+not itself a session.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(slots=True)
-class Session:
+class ConnectionState:
     """What the server knows about one WebSocket connection."""
 
     principal: Any = None

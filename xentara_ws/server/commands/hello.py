@@ -1,4 +1,4 @@
-"""client_hello (14), server_information (0) and get_stage (8)."""
+"""client_hello (14) and server_information (0): what a client says and learns first."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...protocol.errors import ErrorCode, ProtocolError
-from ...protocol.identifiers import PROTOCOL_VERSION, Opcode, ServerInformation
+from ...protocol.identifiers import PROTOCOL_VERSION, ServerInformation
 from ..params import Param, invalid, is_array, is_uint, parse
-from ..registry import CommandContext, command
+from .context import CommandContext
 
 _HELLO = (
     Param(0, "minimum_protocol_version", "an unsigned integer", is_uint),
@@ -16,9 +16,8 @@ _HELLO = (
 )
 
 
-@command(Opcode.CLIENT_HELLO)
 def client_hello(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
-    if ctx.session.hello_done:
+    if ctx.connection.hello_done:
         raise ProtocolError(ErrorCode.DUPLICATE_CLIENT_HELLO)
     p = parse(params, _HELLO)
     low, high = p[0], p[1]
@@ -31,15 +30,14 @@ def client_hello(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
         raise invalid(
             f"this server speaks protocol version {PROTOCOL_VERSION}, outside the requested range {low}..{high}"
         )
-    ctx.session.hello_done = True
-    ctx.session.protocol_version = PROTOCOL_VERSION
+    ctx.connection.hello_done = True
+    ctx.connection.protocol_version = PROTOCOL_VERSION
     return {0: PROTOCOL_VERSION}
 
 
 _SERVER_INFORMATION = (Param(0, "server_information_ids", "an array", is_array),)
 
 
-@command(Opcode.SERVER_INFORMATION)
 def server_information(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     ids = parse(params, _SERVER_INFORMATION)[0]
     state = ctx.state
@@ -54,9 +52,3 @@ def server_information(ctx: CommandContext, params: Mapping[Any, Any] | None) ->
             raise invalid(f"invalid server information identifier {identifier!r}")
         result[identifier] = values[identifier]  # type: ignore[index]
     return result
-
-
-@command(Opcode.GET_STAGE)
-def get_stage(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
-    parse(params, ())
-    return int(ctx.state.stage)
