@@ -104,6 +104,7 @@ class XentaraServer:
         self, host: str | None = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
     ) -> None:
         await self.edge.start(host, port, ssl_context)
+        self.model.bind_loop(asyncio.get_running_loop())  # publish() from other threads wakes this loop
         factory = self._sub_session_store
         if callable(factory):
             # Opened once listening worked, so that a server that cannot start leaves no file behind.
@@ -126,6 +127,7 @@ class XentaraServer:
         self.jsonapi.close()
         await self.edge.close()
         self.state.sub_sessions.close()
+        self.model.bind_loop(None)
         self.stopped.set()
 
     def stop_on_signals(self) -> None:
