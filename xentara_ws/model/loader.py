@@ -16,6 +16,7 @@ from typing import Any
 
 from ..protocol.codec import TimePoint
 from ..protocol.identifiers import NIL_UUID, ElementCategory
+from .acl import parse_acl
 from .element import Element
 from .formats import parse_interval, split_key
 from .skills import ConfigError, DataPoint, DebugLogger, Register, Sampler, Signal, make_skill_element
@@ -228,6 +229,8 @@ class _Builder:
         acl = data.get("ACL")
         if acl is not None and not isinstance(acl, dict):
             self.error("$.ACL", f"an ACL must be an object, not {_kind(acl)}")
+        else:
+            self.check_acl(acl, "$.ACL", "the model root")
         top: list[_Node] = []
         children = data.get("children", [])
         if not isinstance(children, list):
@@ -235,6 +238,8 @@ class _Builder:
         else:
             top = self.walk(children, "$.children", None, TOP_LEVEL)
         self.index(top, "")
+        for node in self.nodes:
+            self.check_acl(node.props.get("ACL"), _member(node.path, "ACL"), f"element {node.key}")
         self.check_references()
         if self.errors:
             return None
@@ -254,6 +259,11 @@ class _Builder:
                 element.set_display_name_default()
         logger.info("loaded model %s: %d elements", self.source, len(model))
         return model
+
+    def check_acl(self, acl: Any, path: str, owner: str) -> None:
+        """Malformed ACLs fail the load, rather than the first client request touching the element."""
+        if acl is not None:
+            parse_acl(acl, path, lambda where, problem: self.error(where, f"ACL of {owner}: {problem}"))
 
     def walk(self, items: list[Any], path: str, parent: _Node | None, container: str) -> list[_Node]:
         nodes = []
