@@ -9,6 +9,7 @@ import pytest
 from cbor2 import CBORTag
 from helpers import REGISTER_UUID
 from helpers_ws import RawClient
+
 from xentara_ws.protocol.errors import ProtocolError
 from xentara_ws.server.app import XentaraServer
 
