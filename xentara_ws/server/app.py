@@ -104,7 +104,6 @@ class XentaraServer:
         self, host: str | None = "127.0.0.1", port: int = 0, ssl_context: ssl.SSLContext | None = None
     ) -> None:
         await self.edge.start(host, port, ssl_context)
-        self.model.bind_loop(asyncio.get_running_loop())  # publish() from other threads wakes this loop
         factory = self._sub_session_store
         if callable(factory):
             # Opened once listening worked, so that a server that cannot start leaves no file behind.
@@ -114,6 +113,7 @@ class XentaraServer:
                 await self.edge.close()
                 raise
             self._restore_sub_sessions(store)
+        self.model.bind_loop(asyncio.get_running_loop())  # publish() from other threads wakes this loop
         self.jsonapi.start()
         if self.simulation is not None:
             self._simulation_task = asyncio.create_task(self._run_simulation())
