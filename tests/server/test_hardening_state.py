@@ -13,7 +13,7 @@ from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import Dispatcher
 from xentara_ws.server.state import ServerState
 from xentara_ws.server.subscriptions import EventScheduler
-from xentara_ws.server.wire import CACHE_ENTRIES_PER_ELEMENT, CACHED_KEYS_MAX
+from xentara_ws.server.wire import CACHE_ENTRIES_PER_ELEMENT, CACHED_KEYS_MAX, WIRE_CACHE
 
 
 def _removal_seconds(others: int, entries: int) -> float:
@@ -71,7 +71,8 @@ def test_reads_with_client_chosen_attribute_lists_leave_a_bounded_cache() -> Non
     combinations = [[i % 14, (i // 14) % 14] for i in range(100)]
     for index, keys in enumerate(combinations):
         dispatcher.handle_bytes(session, encode([[0, index, 4, {0: REGISTER_UUID, 1: keys}]]))
-    assert len(register.wire_cache) <= CACHE_ENTRIES_PER_ELEMENT
-    assert all(len(keys) <= CACHED_KEYS_MAX for keys in register.wire_cache)
+    cached = WIRE_CACHE.cached_key_lists(register)
+    assert 0 < len(cached) <= CACHE_ENTRIES_PER_ELEMENT
+    assert all(len(keys) <= CACHED_KEYS_MAX for keys in cached)
     # the latest combination is still served from the cache
-    assert tuple(combinations[-1]) in register.wire_cache
+    assert cached[-1] == tuple(combinations[-1])

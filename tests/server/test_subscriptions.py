@@ -16,6 +16,7 @@ from xentara_ws.server.access import OpenAccess
 from xentara_ws.server.app import XentaraServer
 from xentara_ws.server.limits import Limits
 from xentara_ws.server.subscriptions import EventScheduler
+from xentara_ws.server.wire import WIRE_CACHE
 
 MS = 1_000_000
 SUBSCRIPTION = uuid.UUID("9b8ddaae-c8ea-4a8c-b575-4237bde328be")
@@ -145,7 +146,7 @@ def test_one_change_reaches_every_subscriber_with_one_shared_encoding():
     register.update(7.0, TimePoint(clock.now))
     bodies = [scheduler.collect()[0] for scheduler in schedulers]
     assert all(decode(body)[0][2][2] == {11: CBORTag(121, 7.0)} for body in bodies)
-    assert len(register.wire_cache) == 1
+    assert WIRE_CACHE.cached_key_lists(register) == [(11,)]
 
 
 @pytest.fixture

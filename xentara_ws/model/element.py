@@ -11,15 +11,12 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..protocol.codec import TIME_POINT_MIN, TimePoint
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.identifiers import Access, Attribute, DataType, ElementCategory, Quality
 from . import values
-
-if TYPE_CHECKING:
-    from .tree import Model
 
 AttributeKey = int | uuid.UUID
 """How an attribute is addressed on the wire: a standard id (0-13) or the attribute's UUID."""
@@ -28,6 +25,16 @@ ChangeListener = Callable[["Element", frozenset[AttributeKey]], None]
 """Called with the element and the wire keys of the attributes that changed."""
 
 WriteCallback = Callable[["Element", "AttributeSpec", Any], None]
+
+
+class ElementOwner(Protocol):
+    """What an element needs of the model it belongs to (the model tree implements it)."""
+
+    @property
+    def clock(self) -> Callable[[], TimePoint]: ...
+
+    def apply(self, change: Callable[[], None]) -> None:
+        """Run `change` on the thread that serves the model: at once there, handed over elsewhere."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +149,8 @@ class Element:
         self.listeners: list[ChangeListener] = []
         self.write_callbacks: list[WriteCallback] = []
         self.version = 0
-        """Counts notifications, so that encodings of this element's values can be cached."""
-        self.wire_cache: dict[Any, Any] = {}
-        """Encodings of this element's values shared by every connection, keyed by the encoder."""
-        self.model: Model | None = None
+        """Counts notifications: anything derived from this element's values is stale once it moves."""
+        self.model: ElementOwner | None = None
         """The model this element belongs to (set by Model.reindex); gives publish() its clock."""
 
     def __repr__(self) -> str:
@@ -290,13 +295,20 @@ class Element:
         """Feed a value from outside (gateway use): converted to the element's data type.
 
         Raises ValueError if the element has no value, ProtocolError (-32106/-32105) if the value
-        does not fit its data type.
+        does not fit its data type; both in the caller's thread. Any thread may publish: off the
+        thread serving the model, the checked value is handed to it and applied there, in order.
         """
         data_type = self.data_type
         if data_type is None:
             raise ValueError(f"{self.primary_key or '(root)'} has no value attribute")
         converted = values.convert(data_type, value)
-        self.update(converted, time if time is not None else self.now(), Quality(quality), error, source_time)
+        checked_quality = Quality(quality)
+        now = time if time is not None else self.now()
+        owner = self.model
+        if owner is None:
+            self.update(converted, now, checked_quality, error, source_time)
+        else:
+            owner.apply(functools.partial(self.update, converted, now, checked_quality, error, source_time))
 
     def on_write(self, callback: WriteCallback) -> WriteCallback:
         """Call `callback(element, spec, value)` after every accepted client write; usable as decorator."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -33,7 +34,32 @@ class Model:
         self.clock = clock
         self._by_uuid: dict[uuid.UUID, Element] = {}
         self._by_key: dict[str, Element] = {}
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """The event loop serving this model (set by the server): value changes are applied on it."""
         self.reindex()
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """Serve the model from `loop` (None: no loop, changes apply in the caller's thread)."""
+        self.loop = loop
+
+    def apply(self, change: Callable[[], None]) -> None:
+        """Run a value change on the loop serving the model: at once on its thread, else handed over.
+
+        Listeners (subscriptions, the cluster) run on the loop and are not thread-safe, so a
+        gateway thread's change must wake the loop rather than notify from its own thread.
+        """
+        loop = self.loop
+        if loop is None:
+            change()
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            change()
+        else:
+            loop.call_soon_threadsafe(change)
 
     def reindex(self) -> None:
         """Recompute primary keys and both indexes after the tree was built or changed."""

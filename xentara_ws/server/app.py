@@ -112,6 +112,7 @@ class XentaraServer:
                 await self.edge.close()
                 raise
             self._restore_sub_sessions(store)
+        self.model.bind_loop(asyncio.get_running_loop())  # publish() from other threads wakes this loop
         self.jsonapi.start()
         if self.simulation is not None:
             self._simulation_task = asyncio.create_task(self._run_simulation())
@@ -125,6 +126,7 @@ class XentaraServer:
         self.jsonapi.close()
         await self.edge.close()
         self.state.sub_sessions.close()
+        self.model.bind_loop(None)
         self.stopped.set()
 
     def stop_on_signals(self) -> None:

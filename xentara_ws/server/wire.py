@@ -35,25 +35,62 @@ def read_value(element: Element, key: Any) -> CBORTag:
     return CBORTag(TAG_ALTERNATIVE_0, value)
 
 
+CACHED_ELEMENTS_MAX = 65_536
+"""Elements whose encodings are kept at once (least recently used go first): a global bound."""
+
+
+class WireCache:
+    """Encodings of elements' values shared by every connection, until the element's next change.
+
+    Keyed by (element, key list) and checked against `element.version`, which the model bumps on
+    every notification, so a stale entry is never served and the model knows nothing of encodings.
+    """
+
+    def __init__(self, max_elements: int = CACHED_ELEMENTS_MAX) -> None:
+        self.max_elements = max_elements
+        # element -> {keys: (version, bytes)}; both dicts in least-recently-used-first order.
+        self._entries: dict[Element, dict[tuple[Any, ...], tuple[int, bytes]]] = {}
+
+    def encoded_values(self, element: Element, keys: tuple[Any, ...]) -> bytes:
+        if len(keys) > CACHED_KEYS_MAX:
+            # Client-chosen long key lists are not worth keeping: they would pin their size per element.
+            return encode_map({key: read_value(element, key) for key in keys})
+        entries = self._entries
+        per_element = entries.pop(element, None)
+        if per_element is None:
+            per_element = {}
+            while len(entries) >= self.max_elements:
+                del entries[next(iter(entries))]  # least recently used element
+        entries[element] = per_element  # most recently used last (dicts keep insertion order)
+        cached = per_element.pop(keys, None)
+        if cached is not None and cached[0] == element.version:
+            per_element[keys] = cached
+            return cached[1]
+        data = encode_map({key: read_value(element, key) for key in keys})
+        while len(per_element) >= CACHE_ENTRIES_PER_ELEMENT:
+            del per_element[next(iter(per_element))]  # least recently used key list
+        per_element[keys] = (element.version, data)
+        return data
+
+    def cached_key_lists(self, element: Element) -> list[tuple[Any, ...]]:
+        """The key lists of this element whose encoding is kept, least recently used first."""
+        return list(self._entries.get(element, ()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+WIRE_CACHE = WireCache()
+"""The process's cache: encodings depend only on the element, so every server may share it."""
+
+
 def encoded_values(element: Element, keys: tuple[Any, ...]) -> bytes:
     """The CBOR map `{key: 121(v) | 122(err)}` for these keys, shared by reads and events.
 
-    Cached on the element until its next change, so one change is encoded once however many
+    Cached until the element's next change, so one change is encoded once however many
     clients read it or are subscribed to it.
     """
-    if len(keys) > CACHED_KEYS_MAX:
-        # Client-chosen long key lists are not worth keeping: they would pin their size per element.
-        return encode_map({key: read_value(element, key) for key in keys})
-    cache = element.wire_cache
-    cached = cache.pop(keys, None)
-    if cached is not None and cached[0] == element.version:
-        cache[keys] = cached  # most recently used last (dicts keep insertion order)
-        return cached[1]  # type: ignore[no-any-return]
-    data = encode_map({key: read_value(element, key) for key in keys})
-    while len(cache) >= CACHE_ENTRIES_PER_ELEMENT:
-        del cache[next(iter(cache))]  # least recently used
-    cache[keys] = (element.version, data)
-    return data
+    return WIRE_CACHE.encoded_values(element, keys)
 
 
 def encoded_access_denied(keys: tuple[Any, ...]) -> bytes:
