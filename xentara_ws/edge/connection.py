@@ -189,14 +189,27 @@ class EdgeConnection(asyncio.Protocol):
             self._transmit()
 
     def send_messages(self, messages: list[bytes]) -> None:
-        """Several binary messages in one write (events fanned out to many connections)."""
+        """Several binary messages in one write (events fanned out to many connections).
+
+        This runs once per subscriber and change, so it does only what an open connection needs:
+        binary frames never move websockets' state, so no close can be due after them.
+        """
         ws = self._ws
         if ws is None or ws.state is not OPEN:
             return
+        send = ws.send_binary
         for message in messages:
-            ws.send_binary(message)
-        if not self._in_batch:
-            self._transmit()
+            send(message)
+        if self._in_batch:
+            return
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            ws.data_to_send()  # nobody will read it
+            return
+        chunks = ws.data_to_send()
+        transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        if self._buffered or transport.get_write_buffer_size():
+            self._account_buffer()
 
     @property
     def writable(self) -> bool:
