@@ -223,6 +223,32 @@ class EdgeConnection(asyncio.BufferedProtocol):
         if self._buffered or transport.get_write_buffer_size():
             self._account_buffer()
 
+    def send_due(self, collect: Callable[[int], list[bytes]], now: int) -> bool:
+        """If the client takes messages now, send what `collect(now)` returns in one write.
+
+        False, without calling `collect`, while it does not (back-pressure, closing): what is due
+        then stays with the caller. One call per subscriber and change, so it is kept flat.
+        """
+        ws = self._ws
+        if ws is None or self._writing_paused or self.closed or ws.state is not OPEN:
+            return False
+        messages = collect(now)
+        if not messages:
+            return True
+        send = ws.send_binary
+        for message in messages:
+            send(message)
+        if self._in_batch:
+            return True
+        transport = self._transport
+        chunks = ws.data_to_send()
+        if transport is None or transport.is_closing():
+            return True
+        transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        if self._buffered or transport.get_write_buffer_size():
+            self._account_buffer()
+        return True
+
     @property
     def writable(self) -> bool:
         """Whether a message sent now goes out without waiting: open, and the client reads."""
