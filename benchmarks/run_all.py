@@ -300,6 +300,7 @@ def bench_fanout(settings: Settings) -> dict[tuple[str, int], Figure]:
 
             out[kind, subscribers] = figure = measure(settings, once)
             note(f"{kind} fan-out to {subscribers}", figure, "deliveries_per_s", "deliveries/s")
+            note(f"{kind} fan-out to {subscribers}, p99 change-to-delivery", figure, "p99_ms", "ms", ",.2f")
     return out
 
 
