@@ -299,6 +299,7 @@ def bench_fanout(settings: Settings) -> dict[tuple[str, int], Figure]:
                     result, other = measured_load(server, "fanout", subscribers=subscribers, duration=settings.duration)
                 # The server's own CPU per delivery: comparable between servers even when the load
                 # generator, not the server, limits deliveries/s (at 1000 subscribers on 2 CPUs it does).
+                # It includes setting up the connections, which weighs most in short (--quick) runs.
                 result["server_us_per_delivery"] = result["server_cpu"] / max(result["deliveries_per_s"], 1) * 1e6
                 return result, other
 
