@@ -42,6 +42,9 @@ class NullTransport:
     def is_closing(self) -> bool:
         return False
 
+    def get_write_buffer_size(self) -> int:
+        return 0
+
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return ("127.0.0.1", 1) if name == "peername" else default
 
@@ -80,15 +83,15 @@ async def main() -> None:
     await asyncio.sleep(0.01)
     spec = element.attribute(11)
     before = NullTransport.written
-    started = time.perf_counter()
+    started = time.process_time()  # CPU time: other processes on a shared machine do not count
     for change in range(CHANGES):
         element.write(spec, float(change), model.clock())
         await asyncio.sleep(0)  # the edge flushes every dirty connection in one loop callback
-    elapsed = time.perf_counter() - started
+    elapsed = time.process_time() - started
     deliveries = NullTransport.written - before
     assert deliveries == SUBSCRIBERS * CHANGES, deliveries
     per_delivery = elapsed / deliveries * 1e6
-    print(f"{SUBSCRIBERS} subscribers, {CHANGES} changes: {per_delivery:.2f} us of Python work per delivery")
+    print(f"{SUBSCRIBERS} subscribers, {CHANGES} changes: {per_delivery:.2f} us of Python work (CPU) per delivery")
     print(f"at most {1e6 / per_delivery:,.0f} deliveries/s if writing to sockets cost nothing")
 
 

@@ -296,10 +296,17 @@ def bench_fanout(settings: Settings) -> dict[tuple[str, int], Figure]:
 
             def once(kind: str = kind, subscribers: int = subscribers) -> Any:
                 with ServerProcess(kind) as server:
-                    return measured_load(server, "fanout", subscribers=subscribers, duration=settings.duration)
+                    result, other = measured_load(server, "fanout", subscribers=subscribers, duration=settings.duration)
+                # The server's own CPU per delivery: comparable between servers even when the load
+                # generator, not the server, limits deliveries/s (at 1000 subscribers on 2 CPUs it does).
+                # It includes setting up the connections, which weighs most in short (--quick) runs.
+                result["server_us_per_delivery"] = result["server_cpu"] / max(result["deliveries_per_s"], 1) * 1e6
+                return result, other
 
             out[kind, subscribers] = figure = measure(settings, once)
             note(f"{kind} fan-out to {subscribers}", figure, "deliveries_per_s", "deliveries/s")
+            note(f"{kind} fan-out to {subscribers}, p99 change-to-delivery", figure, "p99_ms", "ms", ",.2f")
+            note(f"{kind} fan-out to {subscribers}, server CPU", figure, "server_us_per_delivery", "us", ",.1f")
     return out
 
 

@@ -9,6 +9,7 @@ its scheduler, latest value wins) until the client reads again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -36,6 +37,8 @@ class EventChannel(WebSocketChannel, Protocol):
     def writable(self) -> bool: ...
 
     def send_messages(self, messages: list[bytes]) -> None: ...
+
+    def send_due(self, collect: Callable[[int], list[bytes]], now: int) -> bool: ...
 
     def watch_writable(self, callback: Callable[[], None] | None) -> None: ...
 
@@ -83,8 +86,10 @@ class CborApi:
     def _open(self, principal: Any, request: HttpRequest, channel: WebSocketChannel) -> ApiSession:
         session = ConnectionState(principal=principal, peer=request.peer_host, peer_address=request.peer)
         api_session = ApiSession(self, channel, session)  # type: ignore[arg-type]
+        # The scheduler wakes the flush directly (no Python frame of ours between, once per subscriber and change).
+        wake = functools.partial(self.mark_dirty, api_session)
         session.events = EventScheduler(
-            self.state.monotonic, self.state.access, principal, api_session.wake, budget=self.state.budget
+            self.state.monotonic, self.state.access, principal, wake, budget=self.state.budget
         )
         self.open[api_session] = None
         logger.debug("connection from %s", request.peer)
@@ -122,13 +127,14 @@ class CborApi:
 class ApiSession:
     """One `/api/ws` connection: its ConnectionState, replies through the dispatcher, events through the channel."""
 
-    __slots__ = ("_deadline", "_deadline_timer", "_hello_timer", "api", "channel", "handle", "session")
+    __slots__ = ("_deadline", "_deadline_timer", "_hello_timer", "api", "channel", "handle", "send_due", "session")
 
     def __init__(self, api: CborApi, channel: EventChannel, session: ConnectionState) -> None:
         self.api = api
         self.channel = channel
         self.session = session
         self.handle = api.dispatcher.handle_bytes
+        self.send_due = channel.send_due
         loop = asyncio.get_running_loop()
         self._hello_timer: asyncio.TimerHandle | None = loop.call_later(
             api.state.limits.client_hello_timeout, self._hello_deadline
@@ -171,11 +177,8 @@ class ApiSession:
     def flush(self, now: int) -> None:
         session = self.session
         events = session.events
-        if events is None or session.closed or not self.channel.writable:
+        if events is None or session.closed or not self.send_due(events.collect, now):
             return  # under back-pressure the events wait in the scheduler; resume_writing wakes us
-        messages = events.collect(now)
-        if messages:
-            self.channel.send_messages(messages)
         if events.waiting:
             deadline = events.next_deadline()
             if deadline is not None:

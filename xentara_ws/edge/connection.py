@@ -3,9 +3,12 @@
 Both libraries are sans-I/O: this module only moves bytes between them and the transport, and
 calls the route's handler or WebSocket app. Whole messages are answered as they are parsed (no
 queue, no task per message); the replies to everything one read brought are written at once.
-TLS runs the same protocol under `loop.create_server(ssl=...)`. It is a plain `asyncio.Protocol`,
-not a `BufferedProtocol`: asyncio's TLS layer hands over decrypted bytes objects anyway, and both
-sans-I/O parsers keep their own buffers, so a receive buffer of our own would only add a copy.
+TLS runs the same protocol under `loop.create_server(ssl=...)`. It is an `asyncio.BufferedProtocol`
+reading into one buffer of the edge's (`Edge.read_buffer`), shared by every connection: asyncio's
+(and uvloop's) TLS layer then decrypts straight into it instead of allocating a bytes object per
+read, and so does the plain socket (`recv_into`). Sharing is safe because a read is handed over
+synchronously and both sans-I/O parsers copy what they are given into their own buffers before
+returning; bytes that must wait (reading is held) are copied out.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def _select_subprotocol(protocol: ServerProtocol, offered: Any) -> Any:
     return None
 
 
-class EdgeConnection(asyncio.Protocol):
+class EdgeConnection(asyncio.BufferedProtocol):
     """The edge's side of one TCP connection; it is also the WebSocketChannel its WebSocket app gets."""
 
     def __init__(self, edge: Edge) -> None:
@@ -102,13 +105,22 @@ class EdgeConnection(asyncio.Protocol):
         self._arm_open_timer()
         self._edge.connection_made(self)
 
-    def data_received(self, data: bytes) -> None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._edge.read_buffer
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.data_received(self._edge.read_buffer[:nbytes])
+
+    def data_received(self, data: bytes | memoryview) -> None:
+        """Bytes the client sent (also the entry point of tests that drive a connection by hand)."""
         if self._held:
-            self._inbox.append(data)
+            self._inbox.append(bytes(data))  # the shared read buffer is reused by the next read
         elif self._ws is not None:
             self._ws_received(data)
         else:
-            self._http.receive_data(data)
+            # h11 and websockets append what they are given to a buffer of their own (`+=`), which any
+            # bytes-like object allows; their hints say bytes only.
+            self._http.receive_data(data)  # type: ignore[arg-type]
             self._http_events()
 
     def eof_received(self) -> bool | None:
@@ -189,14 +201,53 @@ class EdgeConnection(asyncio.Protocol):
             self._transmit()
 
     def send_messages(self, messages: list[bytes]) -> None:
-        """Several binary messages in one write (events fanned out to many connections)."""
+        """Several binary messages in one write (events fanned out to many connections).
+
+        This runs once per subscriber and change, so it does only what an open connection needs:
+        binary frames never move websockets' state, so no close can be due after them.
+        """
         ws = self._ws
         if ws is None or ws.state is not OPEN:
             return
+        send = ws.send_binary
         for message in messages:
-            ws.send_binary(message)
-        if not self._in_batch:
-            self._transmit()
+            send(message)
+        if self._in_batch:
+            return
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            ws.data_to_send()  # nobody will read it
+            return
+        chunks = ws.data_to_send()
+        transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        if self._buffered or transport.get_write_buffer_size():
+            self._account_buffer()
+
+    def send_due(self, collect: Callable[[int], list[bytes]], now: int) -> bool:
+        """If the client takes messages now, send what `collect(now)` returns in one write.
+
+        False, without calling `collect`, while it does not (back-pressure, closing): what is due
+        then stays with the caller. One call per subscriber and change, so it is kept flat.
+        """
+        ws = self._ws
+        if ws is None or self._writing_paused or self.closed or ws.state is not OPEN:
+            return False
+        messages = collect(now)
+        if not messages:
+            return True
+        send = ws.send_binary
+        for message in messages:
+            send(message)
+        if self._in_batch:
+            return True
+        transport = self._transport
+        chunks = ws.data_to_send()
+        if transport is None or transport.is_closing():
+            return True
+        transport.write(chunks[0] if len(chunks) == 1 else b"".join(chunks))
+        if self._buffered or transport.get_write_buffer_size():
+            self._account_buffer()
+        return True
 
     @property
     def writable(self) -> bool:
@@ -437,10 +488,10 @@ class EdgeConnection(asyncio.Protocol):
 
     # -- WebSocket --------------------------------------------------------------------------------
 
-    def _ws_received(self, data: bytes) -> None:
+    def _ws_received(self, data: bytes | memoryview) -> None:
         ws = self._ws
         assert ws is not None
-        ws.receive_data(data)
+        ws.receive_data(data)  # type: ignore[arg-type]  # a bytes-like: see data_received
         self._frames_received(ws.events_received())
 
     def _frames_received(self, frames: list[Any]) -> None:

@@ -16,6 +16,9 @@ from .routes import Route, RouteTable
 
 logger = logging.getLogger(__name__)
 
+READ_BUFFER_SIZE = 256 * 1024
+"""As much as asyncio reads at once into a bytes object for a plain Protocol."""
+
 
 class Edge:
     """Serves HTTP/1.1 routes and WebSocket routes (`/api/ws` built in) on one listening socket."""
@@ -31,6 +34,8 @@ class Edge:
         self.connections: dict[EdgeConnection, None] = {}
         """Every open TCP connection, HTTP or WebSocket."""
         self.server: asyncio.Server | None = None
+        self.read_buffer = memoryview(bytearray(READ_BUFFER_SIZE))
+        """Every connection reads into this one buffer (see `connection`): no allocation per read."""
         self._all_closed: asyncio.Event | None = None
 
     # -- routes -----------------------------------------------------------------------------------

@@ -209,9 +209,22 @@ class EventScheduler:
         """Encoded event messages for everything due now; never mixed with responses."""
         if now is None:
             now = self.clock()
+        pending = self._pending
+        if len(pending) == 1 and self._next_heartbeat is None and not self._ready:
+            # The common case of a change fanned out to many connections: one element, one packet.
+            entry = next(iter(pending))
+            if entry.due > now:
+                return []
+            pending.clear()
+            entry.last_sent = now
+            owner = entry.subscription.owner
+            prefix = entry.prefix if owner is None else owner.event_prefix(entry)
+            element = entry.element
+            if self.access.can_read(self.principal, element):
+                return [b"\x81" + prefix + encoded_values(element, entry.keys)]
+            return [b"\x81" + prefix + encoded_access_denied(entry.keys)]
         if self._next_heartbeat is not None and self._next_heartbeat <= now:
             self._schedule_heartbeats(now)
-        pending = self._pending
         if self._ready:
             ready_messages, self._ready = self._ready, []
             return ready_messages + self.collect(now)
