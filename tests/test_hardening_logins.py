@@ -9,9 +9,9 @@ import threading
 
 import pytest
 from cbor2 import CBORTag
-from helpers import SAMPLE_CONFIG
-from helpers_ws import RawClient
+from support.fixtures import SAMPLE_CONFIG
 from support.hardening import OPERATOR, OPERATOR_PASSWORD, costly_config
+from support.raw_client import RawClient
 from websockets.exceptions import InvalidStatus
 
 from xentara_ws.cli import build_parser

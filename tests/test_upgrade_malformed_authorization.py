@@ -7,9 +7,9 @@ import json
 import logging
 
 import pytest
-from helpers import SAMPLE_CONFIG
-from helpers_ws import RawClient
 from support.edge import upgrade_request
+from support.fixtures import SAMPLE_CONFIG
+from support.raw_client import RawClient
 
 from xentara_ws.cli import build_parser
 from xentara_ws.server.bootstrap import build_server

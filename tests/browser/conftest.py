@@ -13,10 +13,9 @@ from typing import Any
 
 import pytest
 from support.console import CHROMIUM, CHROMIUM_ARGS, REQUIRE_BROWSER
+from support.servers import served
 
-from xentara_ws.cli import build_parser
 from xentara_ws.server.app import XentaraServer
-from xentara_ws.server.bootstrap import build_server
 
 
 def _unavailable(reason: str) -> None:
@@ -54,21 +53,11 @@ async def browser_context(tmp_path: Path) -> AsyncIterator[Any]:
             await context.close()
 
 
-async def _serve(*options: str) -> XentaraServer:
-    args = build_parser().parse_args(["serve", "--no-tls", "--host", "127.0.0.1", "--port", "0", *options])
-    server, plan = build_server(args)
-    await server.start(plan.host, plan.port, plan.ssl_context)
-    return server
-
-
 @pytest.fixture
 async def demo_server() -> AsyncIterator[XentaraServer]:
     """The built-in demo (users demo/demo with write, operator/operator read only), with its console at /."""
-    server = await _serve()
-    try:
+    async with served("--no-tls") as server:
         yield server
-    finally:
-        await server.close()
 
 
 @pytest.fixture
@@ -76,22 +65,12 @@ async def hmi_server(tmp_path: Path) -> AsyncIterator[tuple[XentaraServer, Path]
     """The demo with a user's HMI folder at / (--www): the console moves to /console/."""
     folder = tmp_path / "hmi"
     folder.mkdir()
-    server = await _serve("--www", str(folder))
-    try:
+    async with served("--no-tls", "--www", str(folder)) as server:
         yield server, folder
-    finally:
-        await server.close()
 
 
 @pytest.fixture
 async def tls_server(tmp_path: Path) -> AsyncIterator[XentaraServer]:
     """The demo as `xentara-ws serve` runs it by default: TLS with a self-signed certificate."""
-    args = build_parser().parse_args(
-        ["serve", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")]
-    )
-    server, plan = build_server(args)
-    await server.start(plan.host, plan.port, plan.ssl_context)
-    try:
+    async with served("--state-dir", str(tmp_path / "state")) as server:
         yield server
-    finally:
-        await server.close()

@@ -8,8 +8,9 @@ import logging
 import uuid
 
 import pytest
-from client.support import PasswordLogins, free_port, url
-from helpers import REGISTER_UUID, small_model
+from support.models import REGISTER_UUID, small_model
+from support.security import PasswordLogins
+from support.servers import free_port, url
 
 from xentara_ws.client import ConnectionFailed, XentaraClient, certificate_fingerprint, connect
 from xentara_ws.edge import HttpRequest, UpgradeRefused

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ssl
 
 import pytest
-from helpers import SAMPLE_CONFIG
 from support.conformance import (
     FaultProxy,
     hide_proxy_hello,
@@ -19,6 +18,7 @@ from support.conformance import (
     skip_hello_gating,
     wrong_unsubscribe_error,
 )
+from support.fixtures import SAMPLE_CONFIG
 
 from xentara_ws.conformance import Outcome, RunOptions, run_suite
 from xentara_ws.conformance.runner import CaseResult

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from support.clocks import FakeClock
 from xentara_ws.cli import build_parser
 from xentara_ws.demo import DEMO_DIR
 from xentara_ws.edge.http import HttpRequest, HttpResponse
@@ -21,19 +22,6 @@ from xentara_ws.model.tree import Model
 from xentara_ws.server import commands  # noqa: F401  (registers the command handlers)
 from xentara_ws.server.bootstrap import build_server
 from xentara_ws.server.state import ServerState
-
-
-class FakeClock:
-    """Wall-clock seconds that only move when a test says so."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def open_api(model: Model, clock: FakeClock | None = None) -> JsonApi:
