@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import threading
 
@@ -12,28 +11,19 @@ from cbor2 import CBORTag
 from support.fixtures import SAMPLE_CONFIG
 from support.hardening import OPERATOR, OPERATOR_PASSWORD, costly_config
 from support.raw_client import RawClient
+from support.security import basic_authorization as basic
+from support.servers import start_served
 from websockets.exceptions import InvalidStatus
 
-from xentara_ws.cli import build_parser
 from xentara_ws.protocol.codec import encode
 from xentara_ws.security.login import LoginBusy, VerificationPool
-from xentara_ws.server.bootstrap import build_server
 
 PASSWORD: str = json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"]
 
 
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
 async def start(tmp_path, *extra: str):
     folder = costly_config(tmp_path, SAMPLE_CONFIG, PASSWORD)
-    args = build_parser().parse_args(
-        ["serve", "--config", str(folder), "--host", "127.0.0.1", "--port", "0", "--no-tls", *extra]
-    )
-    instance, plan = build_server(args)
-    await instance.start(plan.host, plan.port, plan.ssl_context)
-    return instance
+    return await start_served("--config", str(folder), "--no-tls", *extra)
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import pytest
 from cbor2 import CBORTag
 from support.fixtures import SAMPLE_CONFIG, needs_vendor_fixtures, sample_password
 from support.raw_client import RawClient
-from support.security import basic_authorization, insecure_context
+from support.security import basic_headers as basic
+from support.security import insecure_context
 from support.servers import start_served
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
@@ -23,10 +24,6 @@ USER = "xentara"  # client-credentials.json's user; its password is read when a 
 TEST_REGISTER = uuid.UUID("1f76606f-ebf4-4678-b345-86c15873a0d6")
 SINE_WAVE = uuid.UUID("f0ccedac-b2ad-408e-b5e5-9928286398aa")
 PULSE = uuid.UUID("db74bcdf-e5fc-4995-8712-f0817316ef80")
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": basic_authorization(user, password)}
 
 
 async def start(config_dir, tmp_path, *extra):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 
@@ -10,7 +9,7 @@ import pytest
 from joserfc.jwk import ECKey
 from support.fixtures import SAMPLE_CONFIG, needs_vendor_fixtures, sample_password
 from support.raw_client import RawClient
-from support.security import access_token, insecure_context
+from support.security import access_token, insecure_context, trust_issuer
 from support.servers import served
 from websockets.exceptions import InvalidStatus
 
@@ -33,25 +32,7 @@ def issuer_key() -> ECKey:
 async def server(tmp_path, issuer_key):
     folder = tmp_path / "config"
     shutil.copytree(SAMPLE_CONFIG, folder)
-    (folder / "oauth2" / "keys").mkdir(parents=True)
-    (folder / "oauth2" / "keys" / "idp.pem").write_bytes(issuer_key.as_pem(private=False))
-    config = json.loads((folder / "config.json").read_text())
-    config["httpServer"]["authentication"] = {"schemes": ["Bearer", "Basic"], "realm": "Plant"}
-    (folder / "config.json").write_text(json.dumps(config))
-    (folder / "oauth2.json").write_text(
-        json.dumps(
-            {
-                "issuers": [
-                    {
-                        "iss": ISS,
-                        "aud": AUD,
-                        "roles": ["Administrator"],
-                        "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]},
-                    }
-                ]
-            }
-        )
-    )
+    trust_issuer(folder, issuer_key, iss=ISS, aud=AUD, roles=["Administrator"])
     async with served("--config", str(folder), "--state-dir", str(tmp_path / "state")) as instance:
         yield instance
 

@@ -10,23 +10,17 @@ import pytest
 from support.edge import upgrade_request
 from support.fixtures import SAMPLE_CONFIG
 from support.raw_client import RawClient
-
-from xentara_ws.cli import build_parser
-from xentara_ws.server.bootstrap import build_server
+from support.security import basic_authorization
+from support.servers import served
 
 PASSWORD = json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"]
-GOOD = "Basic " + base64.b64encode(f"xentara:{PASSWORD}".encode()).decode()
+GOOD = basic_authorization("xentara", PASSWORD)
 
 
 @pytest.fixture
 async def server(tmp_path):
-    args = build_parser().parse_args(
-        ["serve", "--config", str(SAMPLE_CONFIG), "--no-tls", "--port", "0", "--state-dir", str(tmp_path / "state")]
-    )
-    instance, plan = build_server(args)
-    await instance.start("127.0.0.1", 0, plan.ssl_context)
-    yield instance
-    await instance.close()
+    async with served("--config", str(SAMPLE_CONFIG), "--no-tls", "--state-dir", str(tmp_path / "state")) as instance:
+        yield instance
 
 
 async def status_of(port: int, headers: list[tuple[str, str]]) -> int:

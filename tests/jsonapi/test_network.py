@@ -9,7 +9,7 @@ import pytest
 from support.clocks import FakeClock
 from support.jsonapi import call, exchange
 from support.raw_client import RawClient
-from support.security import basic_authorization
+from support.security import basic_authorization as basic
 from support.servers import copy_demo, start_served
 from websockets.asyncio.client import connect
 
@@ -47,10 +47,6 @@ async def login(port: int, user: str = "demo", password: str = "demo", **params)
     )
     assert reply["errorCode"] == 0, reply
     return reply["authToken"]
-
-
-def basic(user: str, password: str) -> str:
-    return basic_authorization(user, password)
 
 
 # -- HTTP transport ------------------------------------------------------------------------------------

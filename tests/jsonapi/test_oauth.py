@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
 from joserfc.jwk import ECKey
 from support.jsonapi import post, served_api
-from support.security import access_token
+from support.security import access_token, trust_issuer
 from support.servers import copy_demo
 
 from xentara_ws.jsonapi.service import JsonApi
@@ -29,18 +28,7 @@ def key() -> ECKey:
 @pytest.fixture
 def api(tmp_path, key: ECKey) -> JsonApi:
     folder = copy_demo(tmp_path)
-    (folder / "oauth2" / "keys").mkdir(parents=True)
-    (folder / "oauth2" / "keys" / "idp.pem").write_bytes(key.as_pem(private=False))
-    config = json.loads((folder / "config.json").read_text())
-    config.setdefault("httpServer", {})["authentication"] = {"schemes": ["Bearer", "Basic"], "realm": "Plant"}
-    (folder / "config.json").write_text(json.dumps(config))
-    issuer = {
-        "iss": ISS,
-        "aud": AUD,
-        "roles": ["Operator"],
-        "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]},
-    }
-    (folder / "oauth2.json").write_text(json.dumps({"issuers": [issuer]}))
+    trust_issuer(folder, key, iss=ISS, aud=AUD, roles=["Operator"])
     return served_api(folder)
 
 

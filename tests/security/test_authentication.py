@@ -16,16 +16,13 @@ from joserfc.jwk import ECKey
 from support.clocks import FakeClock
 from support.fixtures import SAMPLE_CONFIG as SAMPLE
 from support.fixtures import SCHEMAS, needs_vendor_fixtures, sample_password
-from support.security import NOW, access_token, basic_authorization, der, make_cert, name, pem
+from support.security import NOW, access_token, der, make_cert, name, pem
+from support.security import basic_authorization as basic
 
 from xentara_ws.security.authentication import AuthenticationFailed, Authenticator, Principal
 from xentara_ws.security.config import load_configuration
 
 pytestmark = needs_vendor_fixtures  # all but one test use the sample configuration
-
-
-def basic(user: str, password: str) -> str:
-    return basic_authorization(user, password)
 
 
 @pytest.fixture

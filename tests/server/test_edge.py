@@ -11,7 +11,7 @@ import pytest
 from support.edge import HELLO, WireClient, data_frames, read_until_closed
 from support.fixtures import SAMPLE_CONFIG
 from support.raw_client import RawClient
-from support.servers import banner_port, serve_options, serve_process
+from support.servers import banner_port, running, serve_options, serve_process
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Opcode
@@ -159,12 +159,8 @@ class Gate:
 
 @pytest.fixture
 async def gated(model):
-    server = XentaraServer(model, gatekeeper=Gate(), limits=Limits(max_connections=2))
-    await server.start("127.0.0.1", 0)
-    try:
+    async with running(model, gatekeeper=Gate(), limits=Limits(max_connections=2)) as server:
         yield server
-    finally:
-        await server.close()
 
 
 @pytest.mark.parametrize(

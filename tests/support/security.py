@@ -35,6 +35,11 @@ def basic_authorization(user: str, password: str) -> str:
     return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
+def basic_headers(user: str, password: str) -> dict[str, str]:
+    """`additional_headers` for a client that logs in with Basic on the upgrade."""
+    return {"Authorization": basic_authorization(user, password)}
+
+
 # -- certificates ----------------------------------------------------------------------------------
 
 
@@ -168,6 +173,18 @@ def access_token(
     fields.update(header or {})
     fields = {k: v for k, v in fields.items() if v is not None}
     return jws.serialize_compact(fields, json.dumps(body).encode(), key, algorithms=[fields["alg"]])
+
+
+def trust_issuer(folder: Path, key: Any, *, aud: str, roles: list[str], iss: str = ISSUER) -> None:
+    """Let the configuration in `folder` accept `key`'s ES256 access tokens for `aud`, granting `roles`:
+    the public key as oauth2/keys/idp.pem, one issuer in oauth2.json, and Bearer offered before Basic."""
+    (folder / "oauth2" / "keys").mkdir(parents=True)
+    (folder / "oauth2" / "keys" / "idp.pem").write_bytes(key.as_pem(private=False))
+    config = json.loads((folder / "config.json").read_text())
+    config.setdefault("httpServer", {})["authentication"] = {"schemes": ["Bearer", "Basic"], "realm": "Plant"}
+    (folder / "config.json").write_text(json.dumps(config))
+    issuer = {"iss": iss, "aud": aud, "roles": roles, "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]}}
+    (folder / "oauth2.json").write_text(json.dumps({"issuers": [issuer]}))
 
 
 # -- sub-session logins ----------------------------------------------------------------------------

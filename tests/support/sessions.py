@@ -14,7 +14,7 @@ from cbor2 import CBORTag
 from support.clocks import FakeClock
 from support.fixtures import SAMPLE_CONFIG
 from support.raw_client import RawClient
-from support.security import basic_authorization
+from support.security import basic_headers as basic
 from support.servers import serve_options, start_served
 from xentara_ws.security import set_password
 from xentara_ws.server.app import XentaraServer
@@ -62,10 +62,6 @@ async def start_server(config: Path, state_dir: Path, clock: FakeClock | None = 
     return await start_served(
         "--config", str(config), "--no-tls", "--state-dir", str(state_dir), *extra, wall_clock=clock
     )
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": basic_authorization(user, password)}
 
 
 async def connect(port: int, who: tuple[str, str] = ADMIN) -> RawClient:
