@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 
 import pytest
 from cbor2 import CBORTag
-from support.fixtures import SAMPLE_CONFIG
+from support.fixtures import SAMPLE_CONFIG, sample_password
 from support.hardening import OPERATOR, OPERATOR_PASSWORD, costly_config
 from support.raw_client import RawClient
 from support.security import basic_authorization as basic
@@ -18,7 +17,7 @@ from websockets.exceptions import InvalidStatus
 from xentara_ws.protocol.codec import encode
 from xentara_ws.security.login import LoginBusy, VerificationPool
 
-PASSWORD: str = json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"]
+PASSWORD: str = sample_password()
 
 
 async def start(tmp_path, *extra: str):

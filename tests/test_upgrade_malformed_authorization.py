@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 
 import pytest
 from support.edge import upgrade_request
-from support.fixtures import SAMPLE_CONFIG
+from support.fixtures import SAMPLE_CONFIG, sample_password
 from support.raw_client import RawClient
 from support.security import basic_authorization
 from support.servers import served
 
-PASSWORD = json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"]
+PASSWORD = sample_password()
 GOOD = basic_authorization("xentara", PASSWORD)
 
 

@@ -12,16 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.console import CHROMIUM, CHROMIUM_ARGS, REQUIRE_BROWSER
+from support.console import CHROMIUM, CHROMIUM_ARGS, browser_unavailable
 from support.servers import served
 
 from xentara_ws.server.app import XentaraServer
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get(REQUIRE_BROWSER) == "1":
-        pytest.fail(f"{reason} ({REQUIRE_BROWSER}=1: the browser tests must run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -30,9 +24,9 @@ async def browser_context(tmp_path: Path) -> AsyncIterator[Any]:
     try:
         from playwright.async_api import Error, async_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[test]')")
+        browser_unavailable("the playwright package is not installed (pip install -e '.[test]')")
     if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (run scripts/install-chromium.sh)")
+        browser_unavailable(f"Chromium is not installed at {CHROMIUM} (run scripts/install-chromium.sh)")
     async with async_playwright() as playwright:
         try:
             context = await playwright.chromium.launch_persistent_context(
@@ -45,7 +39,7 @@ async def browser_context(tmp_path: Path) -> AsyncIterator[Any]:
                 ignore_https_errors=True,
             )
         except Error as error:
-            _unavailable(f"Chromium at {CHROMIUM} cannot be launched: {error.message.splitlines()[0]}")
+            browser_unavailable(f"Chromium at {CHROMIUM} cannot be launched: {error.message.splitlines()[0]}")
         context.set_default_timeout(10_000)
         try:
             yield context

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ssl
-
 import pytest
 from support.conformance import (
     FaultProxy,
@@ -19,6 +17,7 @@ from support.conformance import (
     wrong_unsubscribe_error,
 )
 from support.fixtures import SAMPLE_CONFIG
+from support.security import insecure_context as insecure
 
 from xentara_ws.conformance import Outcome, RunOptions, run_suite
 from xentara_ws.conformance.runner import CaseResult
@@ -38,13 +37,6 @@ EXTENSIONS = frozenset(
     }
 )
 TEST_REGISTER = "Semantic Sampler.Test Register"
-
-
-def insecure() -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def by_outcome(results: list[CaseResult], outcome: Outcome) -> dict[str, CaseResult]:

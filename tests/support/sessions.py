@@ -12,14 +12,14 @@ from typing import Any
 from cbor2 import CBORTag
 
 from support.clocks import FakeClock
-from support.fixtures import SAMPLE_CONFIG
+from support.fixtures import SAMPLE_CONFIG, sample_password
 from support.raw_client import RawClient
 from support.security import basic_headers as basic
 from support.servers import serve_options, start_served
 from xentara_ws.security import set_password
 from xentara_ws.server.app import XentaraServer
 
-ADMIN = ("xentara", json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"])
+ADMIN = ("xentara", sample_password())
 OPERATOR = ("operator", "operator-pass")
 OTHER = ("other", "other-pass")
 VIEWER = ("viewer", "viewer-pass")
