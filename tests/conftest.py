@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from helpers import small_model
 from hypothesis import settings
 from support.fixtures import (  # noqa: F401  (the vendor-fixtures hooks: skip, or fail under XENTARA_REQUIRE_FIXTURES)
     pytest_collection_modifyitems,
     pytest_configure,
     pytest_terminal_summary,
 )
+from support.models import small_model
+from support.servers import running
 
 from xentara_ws.model.tree import Model
 from xentara_ws.server.app import XentaraServer
@@ -28,9 +29,5 @@ def model() -> Model:
 
 @pytest.fixture
 async def server(model: Model) -> AsyncIterator[XentaraServer]:
-    instance = XentaraServer(model, shutdown_enabled=False)
-    await instance.start("127.0.0.1", 0)
-    try:
+    async with running(model, shutdown_enabled=False) as instance:
         yield instance
-    finally:
-        await instance.close()

@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 
 import pytest
-from helpers import SAMPLE_CONFIG
-from support.fixtures import needs_vendor_fixtures
+from support.fixtures import SAMPLE_CONFIG, needs_vendor_fixtures
+from support.servers import banner_port, serve_argv, serve_process
 
 from xentara_ws import __version__
 from xentara_ws.cli import main
 
 
 def serve(*argv: str, tmp_path) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "xentara_ws.cli",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--state-dir",
-            str(tmp_path / "state"),
-            *argv,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    return serve_process(*serve_argv("--state-dir", str(tmp_path / "state"), *argv))
 
 
 def first_lines(process: subprocess.Popen[str], count: int) -> list[str]:
@@ -51,7 +32,7 @@ def test_the_demo_prints_its_url_fingerprint_and_credentials_and_stops_cleanly_o
         assert lines[0].startswith("xentara-ws serving ") and "wss://127.0.0.1:" in lines[0]
         assert "SHA-256 fingerprint" in lines[1]
         assert lines[2] == "demo user: demo  password: demo"
-        port = int(lines[0].rsplit(":", 1)[1].split("/")[0])
+        port = banner_port(lines[0])
         from xentara_ws.cli import main as cli
 
         assert (

@@ -12,10 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 from cbor2 import CBORTag
-from helpers import REGISTER_UUID, small_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.hardening import settled
+from support.models import REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import array_header, decode, encode
 from xentara_ws.server.app import XentaraServer

@@ -3,37 +3,26 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import threading
 
 import pytest
 from cbor2 import CBORTag
-from helpers import SAMPLE_CONFIG
-from helpers_ws import RawClient
+from support.fixtures import SAMPLE_CONFIG, sample_password
 from support.hardening import OPERATOR, OPERATOR_PASSWORD, costly_config
+from support.raw_client import RawClient
+from support.security import basic_authorization as basic
+from support.servers import start_served
 from websockets.exceptions import InvalidStatus
 
-from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.protocol.codec import encode
 from xentara_ws.security.login import LoginBusy, VerificationPool
-from xentara_ws.server.bootstrap import build_server
 
-PASSWORD: str = json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"]
-
-
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+PASSWORD: str = sample_password()
 
 
 async def start(tmp_path, *extra: str):
     folder = costly_config(tmp_path, SAMPLE_CONFIG, PASSWORD)
-    args = build_parser().parse_args(
-        ["serve", "--config", str(folder), "--host", "127.0.0.1", "--port", "0", "--no-tls", *extra]
-    )
-    instance, plan = build_server(serve_options(args))
-    await instance.start(plan.host, plan.port, plan.ssl_context)
-    return instance
+    return await start_served("--config", str(folder), "--no-tls", *extra)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support.newcomer import serving
+from support.servers import serving
 
 from xentara_ws.demo import DEMO_DIR
 

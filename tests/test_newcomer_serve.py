@@ -5,9 +5,9 @@ from __future__ import annotations
 import socket
 
 from cryptography import x509
-from security_helpers import make_cert, name, pem
 from support.fixtures import SCHEMAS, needs_vendor_fixtures
-from support.newcomer import copy_demo, serving
+from support.security import make_cert, name, pem
+from support.servers import copy_demo, serving
 
 from xentara_ws.cli import main
 from xentara_ws.security.tls import server_ssl_context

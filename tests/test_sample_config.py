@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import shutil
-import ssl
 import uuid
 
 import pytest
 from cbor2 import CBORTag
-from helpers import SAMPLE_CONFIG
-from helpers_ws import RawClient
-from support.fixtures import needs_vendor_fixtures, sample_password
+from support.fixtures import SAMPLE_CONFIG, needs_vendor_fixtures, sample_password
+from support.raw_client import RawClient
+from support.security import basic_headers as basic
+from support.security import insecure_context
+from support.servers import start_served
 from websockets.exceptions import InvalidHandshake, InvalidStatus
 
-from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.protocol.identifiers import NIL_UUID
 from xentara_ws.security import set_password
-from xentara_ws.server.bootstrap import build_server
 
 pytestmark = needs_vendor_fixtures
 USER = "xentara"  # client-credentials.json's user; its password is read when a test runs (sample_password())
@@ -28,35 +26,8 @@ SINE_WAVE = uuid.UUID("f0ccedac-b2ad-408e-b5e5-9928286398aa")
 PULSE = uuid.UUID("db74bcdf-e5fc-4995-8712-f0817316ef80")
 
 
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
-
-
-def insecure_context() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 async def start(config_dir, tmp_path, *extra):
-    args = build_parser().parse_args(
-        [
-            "serve",
-            "--config",
-            str(config_dir),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--state-dir",
-            str(tmp_path / "state"),
-            *extra,
-        ]
-    )
-    server, plan = build_server(serve_options(args))
-    await server.start(plan.host, plan.port, plan.ssl_context)
-    return server
+    return await start_served("--config", str(config_dir), "--state-dir", str(tmp_path / "state"), *extra)
 
 
 @pytest.fixture
@@ -284,7 +255,7 @@ async def test_commands_and_their_errors_against_the_sample_configuration(sample
 async def test_a_client_certificate_sub_session_is_matched_against_client_certs_json(tmp_path):
     import time as _time
 
-    from security_helpers import der, make_cert, name, pem
+    from support.security import der, make_cert, name, pem
 
     now = _time.time()
     root, root_key = make_cert(

@@ -6,7 +6,7 @@ import io
 import signal
 import sys
 
-from support.newcomer import copy_demo, serving
+from support.servers import copy_demo, serving
 
 from xentara_ws.cli import main
 

@@ -1,5 +1,5 @@
-from helpers import REGISTER_UUID
-from helpers_ws import RawClient
+from support.models import REGISTER_UUID
+from support.raw_client import RawClient
 
 
 async def test_client_hello_and_read_over_a_real_websocket(server):

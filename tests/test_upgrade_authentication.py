@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import shutil
-import ssl
 import time
-import uuid
 
 import pytest
-from helpers import SAMPLE_CONFIG
-from helpers_ws import RawClient
-from joserfc import jws
 from joserfc.jwk import ECKey
-from support.fixtures import needs_vendor_fixtures, sample_password
+from support.fixtures import SAMPLE_CONFIG, needs_vendor_fixtures, sample_password
+from support.raw_client import RawClient
+from support.security import access_token, insecure_context, trust_issuer
+from support.servers import served
 from websockets.exceptions import InvalidStatus
-
-from xentara_ws.cli import build_parser, serve_options
-from xentara_ws.server.bootstrap import build_server
 
 pytestmark = needs_vendor_fixtures
 
@@ -25,28 +19,8 @@ ISS = "https://idp.example.com/"
 AUD = "xentara-ws-test"
 
 
-def insecure() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 def token(key: ECKey, **claims: object) -> str:
-    now = int(time.time())
-    body = {
-        "iss": ISS,
-        "aud": AUD,
-        "sub": "alice",
-        "client_id": "hmi",
-        "jti": str(uuid.uuid4()),
-        "iat": now - 5,
-        "exp": now + 300,
-        "scope": "xentara",
-    }
-    body.update(claims)
-    header = {"alg": "ES256", "typ": "at+jwt"}
-    return jws.serialize_compact(header, json.dumps(body).encode(), key, algorithms=["ES256"])
+    return access_token(key, iss=ISS, aud=AUD, claims=claims)
 
 
 @pytest.fixture
@@ -58,37 +32,18 @@ def issuer_key() -> ECKey:
 async def server(tmp_path, issuer_key):
     folder = tmp_path / "config"
     shutil.copytree(SAMPLE_CONFIG, folder)
-    (folder / "oauth2" / "keys").mkdir(parents=True)
-    (folder / "oauth2" / "keys" / "idp.pem").write_bytes(issuer_key.as_pem(private=False))
-    config = json.loads((folder / "config.json").read_text())
-    config["httpServer"]["authentication"] = {"schemes": ["Bearer", "Basic"], "realm": "Plant"}
-    (folder / "config.json").write_text(json.dumps(config))
-    (folder / "oauth2.json").write_text(
-        json.dumps(
-            {
-                "issuers": [
-                    {
-                        "iss": ISS,
-                        "aud": AUD,
-                        "roles": ["Administrator"],
-                        "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]},
-                    }
-                ]
-            }
-        )
-    )
-    args = build_parser().parse_args(
-        ["serve", "--config", str(folder), "--host", "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")]
-    )
-    instance, plan = build_server(serve_options(args))
-    await instance.start(plan.host, plan.port, plan.ssl_context)
-    yield instance
-    await instance.close()
+    trust_issuer(folder, issuer_key, iss=ISS, aud=AUD, roles=["Administrator"])
+    async with served("--config", str(folder), "--state-dir", str(tmp_path / "state")) as instance:
+        yield instance
 
 
 async def connect(server, authorization: str, hello: bool = True) -> RawClient:
     return await RawClient.open(
-        server.port, scheme="wss", ssl=insecure(), hello=hello, additional_headers={"Authorization": authorization}
+        server.port,
+        scheme="wss",
+        ssl=insecure_context(),
+        hello=hello,
+        additional_headers={"Authorization": authorization},
     )
 
 

@@ -3,30 +3,23 @@
 from __future__ import annotations
 
 import base64
-import json
 import logging
 
 import pytest
-from helpers import SAMPLE_CONFIG
-from helpers_ws import RawClient
 from support.edge import upgrade_request
+from support.fixtures import SAMPLE_CONFIG, sample_password
+from support.raw_client import RawClient
+from support.security import basic_authorization
+from support.servers import served
 
-from xentara_ws.cli import build_parser, serve_options
-from xentara_ws.server.bootstrap import build_server
-
-PASSWORD = json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"]
-GOOD = "Basic " + base64.b64encode(f"xentara:{PASSWORD}".encode()).decode()
+PASSWORD = sample_password()
+GOOD = basic_authorization("xentara", PASSWORD)
 
 
 @pytest.fixture
 async def server(tmp_path):
-    args = build_parser().parse_args(
-        ["serve", "--config", str(SAMPLE_CONFIG), "--no-tls", "--port", "0", "--state-dir", str(tmp_path / "state")]
-    )
-    instance, plan = build_server(serve_options(args))
-    await instance.start("127.0.0.1", 0, plan.ssl_context)
-    yield instance
-    await instance.close()
+    async with served("--config", str(SAMPLE_CONFIG), "--no-tls", "--state-dir", str(tmp_path / "state")) as instance:
+        yield instance
 
 
 async def status_of(port: int, headers: list[tuple[str, str]]) -> int:

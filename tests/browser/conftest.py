@@ -12,17 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.console import CHROMIUM, CHROMIUM_ARGS, REQUIRE_BROWSER
+from support.console import CHROMIUM, CHROMIUM_ARGS, browser_unavailable
+from support.servers import served
 
-from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.server.app import XentaraServer
-from xentara_ws.server.bootstrap import build_server
-
-
-def _unavailable(reason: str) -> None:
-    if os.environ.get(REQUIRE_BROWSER) == "1":
-        pytest.fail(f"{reason} ({REQUIRE_BROWSER}=1: the browser tests must run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture
@@ -31,9 +24,9 @@ async def browser_context(tmp_path: Path) -> AsyncIterator[Any]:
     try:
         from playwright.async_api import Error, async_playwright
     except ImportError:
-        _unavailable("the playwright package is not installed (pip install -e '.[test]')")
+        browser_unavailable("the playwright package is not installed (pip install -e '.[test]')")
     if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"Chromium is not installed at {CHROMIUM} (run scripts/install-chromium.sh)")
+        browser_unavailable(f"Chromium is not installed at {CHROMIUM} (run scripts/install-chromium.sh)")
     async with async_playwright() as playwright:
         try:
             context = await playwright.chromium.launch_persistent_context(
@@ -46,7 +39,7 @@ async def browser_context(tmp_path: Path) -> AsyncIterator[Any]:
                 ignore_https_errors=True,
             )
         except Error as error:
-            _unavailable(f"Chromium at {CHROMIUM} cannot be launched: {error.message.splitlines()[0]}")
+            browser_unavailable(f"Chromium at {CHROMIUM} cannot be launched: {error.message.splitlines()[0]}")
         context.set_default_timeout(10_000)
         try:
             yield context
@@ -54,21 +47,11 @@ async def browser_context(tmp_path: Path) -> AsyncIterator[Any]:
             await context.close()
 
 
-async def _serve(*options: str) -> XentaraServer:
-    args = build_parser().parse_args(["serve", "--no-tls", "--host", "127.0.0.1", "--port", "0", *options])
-    server, plan = build_server(serve_options(args))
-    await server.start(plan.host, plan.port, plan.ssl_context)
-    return server
-
-
 @pytest.fixture
 async def demo_server() -> AsyncIterator[XentaraServer]:
     """The built-in demo (users demo/demo with write, operator/operator read only), with its console at /."""
-    server = await _serve()
-    try:
+    async with served("--no-tls") as server:
         yield server
-    finally:
-        await server.close()
 
 
 @pytest.fixture
@@ -76,22 +59,12 @@ async def hmi_server(tmp_path: Path) -> AsyncIterator[tuple[XentaraServer, Path]
     """The demo with a user's HMI folder at / (--www): the console moves to /console/."""
     folder = tmp_path / "hmi"
     folder.mkdir()
-    server = await _serve("--www", str(folder))
-    try:
+    async with served("--no-tls", "--www", str(folder)) as server:
         yield server, folder
-    finally:
-        await server.close()
 
 
 @pytest.fixture
 async def tls_server(tmp_path: Path) -> AsyncIterator[XentaraServer]:
     """The demo as `xentara-ws serve` runs it by default: TLS with a self-signed certificate."""
-    args = build_parser().parse_args(
-        ["serve", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")]
-    )
-    server, plan = build_server(serve_options(args))
-    await server.start(plan.host, plan.port, plan.ssl_context)
-    try:
+    async with served("--state-dir", str(tmp_path / "state")) as server:
         yield server
-    finally:
-        await server.close()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from client.support import free_port, url
-from helpers import COUNTER_UUID, FLAG_UUID, REGISTER_UUID
+from support.models import COUNTER_UUID, FLAG_UUID, REGISTER_UUID
+from support.servers import free_port, url
 
 from xentara_ws.cli import main
 
@@ -147,7 +147,7 @@ async def test_tls_failure_suggests_insecure_or_ca_file(tls_server, tls_material
 
 
 async def test_credentials_from_environment(monkeypatch, capsys):
-    from helpers import small_model
+    from support.models import small_model
 
     from xentara_ws.server.app import XentaraServer
 

@@ -9,10 +9,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from support.servers import served, url
 
-from xentara_ws.cli import build_parser, serve_options
 from xentara_ws.client import connect
-from xentara_ws.server.bootstrap import build_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -31,13 +30,8 @@ def load(name: str) -> ModuleType:
 @pytest.fixture
 async def demo(tmp_path):
     """What `make run` serves: the built-in demo configuration over TLS."""
-    args = build_parser().parse_args(
-        ["serve", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(tmp_path / "state")]
-    )
-    server, plan = build_server(serve_options(args))
-    await server.start(plan.host, plan.port, plan.ssl_context)
-    yield f"wss://127.0.0.1:{server.port}/api/ws"
-    await server.close()
+    async with served("--state-dir", str(tmp_path / "state")) as server:
+        yield url(server, "wss")
 
 
 async def run(name: str, *argv: str) -> int:

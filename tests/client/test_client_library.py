@@ -7,8 +7,8 @@ import uuid
 from datetime import UTC
 
 import pytest
-from client.support import url
-from helpers import COUNTER_UUID, FLAG_UUID, GROUP_UUID, REGISTER_UUID
+from support.models import COUNTER_UUID, FLAG_UUID, GROUP_UUID, REGISTER_UUID
+from support.servers import url
 
 from xentara_ws.client import (
     AccessRights,

@@ -8,8 +8,9 @@ import logging
 import uuid
 
 import pytest
-from client.support import PasswordLogins, free_port, url
-from helpers import REGISTER_UUID, small_model
+from support.models import REGISTER_UUID, small_model
+from support.security import PasswordLogins
+from support.servers import free_port, running, url
 
 from xentara_ws.client import ConnectionFailed, XentaraClient, certificate_fingerprint, connect
 from xentara_ws.edge import HttpRequest, UpgradeRefused
@@ -35,12 +36,8 @@ class RecordingGate:
 @pytest.fixture
 async def gated():
     gate = RecordingGate()
-    instance = XentaraServer(small_model(), gatekeeper=gate)
-    await instance.start("127.0.0.1", 0)
-    try:
+    async with running(small_model(), gatekeeper=gate) as instance:
         yield instance, gate
-    finally:
-        await instance.close()
 
 
 async def test_basic_credentials_are_sent_on_the_upgrade(gated):

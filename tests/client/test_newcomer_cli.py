@@ -8,8 +8,8 @@ import logging
 import shutil
 import subprocess
 
-from client.support import url
-from helpers import COUNTER_UUID
+from support.models import COUNTER_UUID
+from support.servers import url
 
 from xentara_ws.cli import main
 

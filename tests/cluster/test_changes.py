@@ -6,9 +6,9 @@ import math
 import uuid
 
 import pytest
-from helpers import COUNTER_UUID, REGISTER_UUID, small_model
 from hypothesis import given
 from hypothesis import strategies as st
+from support.models import COUNTER_UUID, REGISTER_UUID, small_model
 
 from xentara_ws.cluster import ClusterNode, ClusterOptions
 from xentara_ws.cluster.changes import ChangeFormatError, ValueChange, apply, capture

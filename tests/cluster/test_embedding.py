@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from helpers import REGISTER_UUID, small_model
 from support.cluster import NatsServer, eventually
+from support.models import REGISTER_UUID, small_model
 
 from xentara_ws.client import XentaraClient
 from xentara_ws.cluster import ClusterNode, ClusterOptions

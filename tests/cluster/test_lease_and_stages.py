@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from helpers import small_model
 from support.cluster import MemoryKV
+from support.models import small_model
 
 from xentara_ws.cluster.gate import LeaderOnlySimulation
 from xentara_ws.cluster.lease import LEADER_KEY, LeaderLease

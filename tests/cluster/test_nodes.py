@@ -20,13 +20,6 @@ REGISTER_POINT = "Plant.Tank.Level"  # a data point reading and writing that reg
 
 
 @pytest.fixture
-def nats(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "jetstream").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def nodes(tmp_path: Path, nats: NatsServer) -> Iterator[list[Node]]:
     started: list[Node] = []
     yield started

@@ -25,13 +25,6 @@ PERMANENT = {0: True}
 
 
 @pytest.fixture
-def nats(tmp_path: Path) -> Iterator[NatsServer]:
-    server = NatsServer(tmp_path / "jetstream").start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def config(tmp_path: Path) -> Path:
     return write_config(tmp_path / "config")
 

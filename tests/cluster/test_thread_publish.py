@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from helpers import REGISTER_UUID, small_model
 from support.cluster import NatsServer
+from support.models import REGISTER_UUID, small_model
 
 from xentara_ws.client import XentaraClient
 from xentara_ws.cluster import ClusterNode, ClusterOptions

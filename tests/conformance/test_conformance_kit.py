@@ -12,10 +12,10 @@ import uuid
 
 import pytest
 from cbor2 import CBORSimpleValue, CBORTag, undefined
-from helpers import SAMPLE_CONFIG
 from hypothesis import given
 from hypothesis import strategies as st
 from support.conformance import FaultProxy, served_model, wrong_unsubscribe_error
+from support.fixtures import SAMPLE_CONFIG
 
 from xentara_ws.cli import build_parser
 from xentara_ws.conformance.edn import render, render_message

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import ssl
-
 import pytest
-from helpers import SAMPLE_CONFIG
 from support.conformance import (
     FaultProxy,
     hide_proxy_hello,
@@ -19,6 +16,8 @@ from support.conformance import (
     skip_hello_gating,
     wrong_unsubscribe_error,
 )
+from support.fixtures import SAMPLE_CONFIG
+from support.security import insecure_context as insecure
 
 from xentara_ws.conformance import Outcome, RunOptions, run_suite
 from xentara_ws.conformance.runner import CaseResult
@@ -38,13 +37,6 @@ EXTENSIONS = frozenset(
     }
 )
 TEST_REGISTER = "Semantic Sampler.Test Register"
-
-
-def insecure() -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
 
 
 def by_outcome(results: list[CaseResult], outcome: Outcome) -> dict[str, CaseResult]:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from support.servers import served
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -25,13 +26,8 @@ async def hmi_server(tmp_path: Path) -> AsyncIterator[XentaraServer]:
     folder.mkdir()
     (folder / "index.html").write_text("<h1>HMI</h1>")
     (tmp_path / "secret.txt").write_text("outside the folder")
-    args = build_parser().parse_args(["serve", "--no-tls", "--host", "127.0.0.1", "--port", "0", "--www", str(folder)])
-    server, plan = build_server(serve_options(args))
-    await server.start(plan.host, plan.port, plan.ssl_context)
-    try:
+    async with served("--no-tls", "--www", str(folder)) as server:
         yield server
-    finally:
-        await server.close()
 
 
 async def http(

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from support.clocks import FakeClock
 
 from xentara_ws.console.sessions import (
     CONSOLE_KIND,
@@ -18,14 +19,6 @@ from xentara_ws.console.sessions import (
     RegistryConsoleSessions,
 )
 from xentara_ws.sessions.registry import SubSessionRegistry
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class Principal:
@@ -38,8 +31,8 @@ Factory = Callable[..., Any]
 
 
 @pytest.fixture(params=["memory", "registry"])
-def make(request: pytest.FixtureRequest) -> tuple[Factory, Clock]:
-    clock = Clock()
+def make(request: pytest.FixtureRequest) -> tuple[Factory, FakeClock]:
+    clock = FakeClock(1_700_000_000.0)
     if request.param == "memory":
         return (lambda **options: MemoryConsoleSessions(clock=clock, **options)), clock
 
@@ -49,7 +42,7 @@ def make(request: pytest.FixtureRequest) -> tuple[Factory, Clock]:
     return registry_store, clock
 
 
-def test_a_new_session_is_found_by_its_cookie_and_only_by_it(make: tuple[Factory, Clock]) -> None:
+def test_a_new_session_is_found_by_its_cookie_and_only_by_it(make: tuple[Factory, FakeClock]) -> None:
     store = make[0]()
     principal = Principal("demo")
     cookie = store.open(principal, "demo")
@@ -59,14 +52,14 @@ def test_a_new_session_is_found_by_its_cookie_and_only_by_it(make: tuple[Factory
     assert store.find("") is None
 
 
-def test_cookies_are_unguessable_and_distinct(make: tuple[Factory, Clock]) -> None:
+def test_cookies_are_unguessable_and_distinct(make: tuple[Factory, FakeClock]) -> None:
     store = make[0]()
     cookies = {store.open(Principal("u"), "u") for _ in range(50)}
     assert len(cookies) == 50
     assert all(len(cookie) >= 40 for cookie in cookies)
 
 
-def test_an_idle_session_expires_and_use_renews_it(make: tuple[Factory, Clock]) -> None:
+def test_an_idle_session_expires_and_use_renews_it(make: tuple[Factory, FakeClock]) -> None:
     factory, clock = make
     store = factory(idle_timeout=60, max_age=3600)
     cookie = store.open(Principal("u"), "u")
@@ -79,7 +72,7 @@ def test_an_idle_session_expires_and_use_renews_it(make: tuple[Factory, Clock]) 
     assert len(store) == 0
 
 
-def test_a_session_ends_at_its_maximum_age_even_when_used(make: tuple[Factory, Clock]) -> None:
+def test_a_session_ends_at_its_maximum_age_even_when_used(make: tuple[Factory, FakeClock]) -> None:
     factory, clock = make
     store = factory(idle_timeout=60, max_age=100)
     cookie = store.open(Principal("u"), "u")
@@ -90,7 +83,7 @@ def test_a_session_ends_at_its_maximum_age_even_when_used(make: tuple[Factory, C
     assert store.find(cookie) is None
 
 
-def test_logout_ends_the_session(make: tuple[Factory, Clock]) -> None:
+def test_logout_ends_the_session(make: tuple[Factory, FakeClock]) -> None:
     store = make[0]()
     cookie = store.open(Principal("u"), "u")
     assert store.close(cookie) is True
@@ -98,7 +91,7 @@ def test_logout_ends_the_session(make: tuple[Factory, Clock]) -> None:
     assert store.close(cookie) is False
 
 
-def test_the_store_is_bounded_and_drops_the_least_recently_used(make: tuple[Factory, Clock]) -> None:
+def test_the_store_is_bounded_and_drops_the_least_recently_used(make: tuple[Factory, FakeClock]) -> None:
     factory, clock = make
     store = factory(max_sessions=3)
     first, second, third = (store.open(Principal(str(n)), str(n)) for n in range(3))
@@ -111,13 +104,13 @@ def test_the_store_is_bounded_and_drops_the_least_recently_used(make: tuple[Fact
 
 
 @pytest.mark.parametrize("option", ["idle_timeout", "max_age", "max_sessions"])
-def test_limits_must_be_positive(make: tuple[Factory, Clock], option: str) -> None:
+def test_limits_must_be_positive(make: tuple[Factory, FakeClock], option: str) -> None:
     with pytest.raises(ValueError):
         make[0](**{option: 0})
 
 
 def test_expired_memory_sessions_are_swept_when_someone_logs_in() -> None:
-    clock = Clock()
+    clock = FakeClock(1_700_000_000.0)
     store = MemoryConsoleSessions(idle_timeout=10, clock=clock)
     for n in range(5):
         store.open("p", str(n))
@@ -127,7 +120,7 @@ def test_expired_memory_sessions_are_swept_when_someone_logs_in() -> None:
 
 
 def test_a_console_login_is_a_leased_sub_session_of_the_registry() -> None:
-    clock = Clock()
+    clock = FakeClock(1_700_000_000.0)
     registry = SubSessionRegistry(clock=clock)
     store = RegistryConsoleSessions(registry, idle_timeout=60)
     cookie = store.open(Principal("demo"), "demo")
@@ -144,7 +137,7 @@ def test_a_console_login_is_a_leased_sub_session_of_the_registry() -> None:
 
 
 def test_deleting_or_banning_the_sub_session_logs_the_browser_out() -> None:
-    registry = SubSessionRegistry(clock=Clock())
+    registry = SubSessionRegistry(clock=FakeClock(1_700_000_000.0))
     store = RegistryConsoleSessions(registry)
     deleted, banned = store.open(Principal("a"), "a"), store.open(Principal("b"), "b")
     entries = {entry.owner: entry for entry in registry}
@@ -155,7 +148,7 @@ def test_deleting_or_banning_the_sub_session_logs_the_browser_out() -> None:
 
 
 def test_a_full_registry_refuses_new_console_logins() -> None:
-    registry = SubSessionRegistry(clock=Clock(), max_total=2)
+    registry = SubSessionRegistry(clock=FakeClock(1_700_000_000.0), max_total=2)
     store = RegistryConsoleSessions(registry)
     store.open(Principal("a"), "a")
     store.open(Principal("b"), "b")
@@ -163,7 +156,7 @@ def test_a_full_registry_refuses_new_console_logins() -> None:
         store.open(Principal("c"), "c")
 
 
-def test_a_login_ends_no_later_than_its_credentials_allow(make: tuple[Factory, Clock]) -> None:
+def test_a_login_ends_no_later_than_its_credentials_allow(make: tuple[Factory, FakeClock]) -> None:
     factory, clock = make
     store = factory(idle_timeout=600, max_age=3600)
     cookie = store.open(Principal("u"), "u", 100.0)

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support.jsonapi import FakeClock, open_api, post, session
+from support.clocks import FakeClock
+from support.jsonapi import open_api, post, session
 
 from xentara_ws.jsonapi.actions import MAX_WAITING_POLLS
 from xentara_ws.jsonapi.events import EventQueue

@@ -9,9 +9,8 @@ import re
 import shutil
 
 import pytest
-from helpers import COUNTER_UUID, REGISTER_UUID
+from support.clocks import FakeClock
 from support.jsonapi import (
-    FakeClock,
     basic,
     demo_api,
     http_request,
@@ -21,6 +20,7 @@ from support.jsonapi import (
     served_api,
     session,
 )
+from support.models import COUNTER_UUID, REGISTER_UUID
 
 from xentara_ws.demo import DEMO_DIR
 from xentara_ws.jsonapi.envelope import DELETE_WARNING_MESSAGE, SESSION_NOT_FOUND_MESSAGE

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
-import shutil
 
 import pytest
-from helpers_ws import RawClient
-from support.jsonapi import FakeClock, call, exchange
+from support.clocks import FakeClock
+from support.jsonapi import call, exchange
+from support.raw_client import RawClient
+from support.security import basic_authorization as basic
+from support.servers import copy_demo, start_served
 from websockets.asyncio.client import connect
 
-from xentara_ws.cli import build_parser, serve_options
-from xentara_ws.demo import DEMO_DIR
 from xentara_ws.jsonapi.envelope import DELETE_WARNING_MESSAGE, SESSION_NOT_FOUND_MESSAGE
-from xentara_ws.server.bootstrap import build_server
 
 TEMPERATURE = "Plant.Tank.Temperature"
 SETPOINT = "Plant.Line.Setpoint"
@@ -23,8 +21,7 @@ SETPOINT = "Plant.Line.Setpoint"
 
 def demo_folder(tmp_path):
     """The demo configuration, with sessions.admin granted to Administrator (user demo)."""
-    folder = tmp_path / "config"
-    shutil.copytree(DEMO_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    folder = copy_demo(tmp_path)
     security = json.loads((folder / "security.json").read_text())
     for entry in security["ACL"]["entries"]:
         if entry["role"] == "Administrator":
@@ -34,23 +31,7 @@ def demo_folder(tmp_path):
 
 
 async def start(tmp_path, *extra: str):
-    args = build_parser().parse_args(
-        [
-            "serve",
-            "--config",
-            str(demo_folder(tmp_path)),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--state-dir",
-            str(tmp_path / "state"),
-            *extra,
-        ]
-    )
-    instance, plan = build_server(serve_options(args))
-    await instance.start(plan.host, plan.port, plan.ssl_context)
-    return instance
+    return await start_served("--config", str(demo_folder(tmp_path)), "--state-dir", str(tmp_path / "state"), *extra)
 
 
 @pytest.fixture
@@ -66,10 +47,6 @@ async def login(port: int, user: str = "demo", password: str = "demo", **params)
     )
     assert reply["errorCode"] == 0, reply
     return reply["authToken"]
-
-
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
 
 
 # -- HTTP transport ------------------------------------------------------------------------------------

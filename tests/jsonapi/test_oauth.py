@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
-import uuid
 
 import pytest
-from joserfc import jws
 from joserfc.jwk import ECKey
 from support.jsonapi import post, served_api
+from support.security import access_token, trust_issuer
+from support.servers import copy_demo
 
-from xentara_ws.demo import DEMO_DIR
 from xentara_ws.jsonapi.service import JsonApi
 
 ISS = "https://idp.example.com/"
@@ -20,21 +17,7 @@ AUD = "xentara-ws-test"
 
 
 def jwt(key: ECKey, **claims: object) -> str:
-    now = int(time.time())
-    body = {
-        "iss": ISS,
-        "aud": AUD,
-        "sub": "alice",
-        "client_id": "hmi",
-        "jti": str(uuid.uuid4()),
-        "iat": now - 5,
-        "exp": now + 300,
-        "scope": "xentara",
-        **claims,
-    }
-    return jws.serialize_compact(
-        {"alg": "ES256", "typ": "at+jwt"}, json.dumps(body).encode(), key, algorithms=["ES256"]
-    )
+    return access_token(key, iss=ISS, aud=AUD, claims=claims)
 
 
 @pytest.fixture
@@ -44,20 +27,8 @@ def key() -> ECKey:
 
 @pytest.fixture
 def api(tmp_path, key: ECKey) -> JsonApi:
-    folder = tmp_path / "config"
-    shutil.copytree(DEMO_DIR, folder, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
-    (folder / "oauth2" / "keys").mkdir(parents=True)
-    (folder / "oauth2" / "keys" / "idp.pem").write_bytes(key.as_pem(private=False))
-    config = json.loads((folder / "config.json").read_text())
-    config.setdefault("httpServer", {})["authentication"] = {"schemes": ["Bearer", "Basic"], "realm": "Plant"}
-    (folder / "config.json").write_text(json.dumps(config))
-    issuer = {
-        "iss": ISS,
-        "aud": AUD,
-        "roles": ["Operator"],
-        "verification": {"publicKey": "idp.pem", "algorithms": ["ES256"]},
-    }
-    (folder / "oauth2.json").write_text(json.dumps({"issuers": [issuer]}))
+    folder = copy_demo(tmp_path)
+    trust_issuer(folder, key, iss=ISS, aud=AUD, roles=["Operator"])
     return served_api(folder)
 
 

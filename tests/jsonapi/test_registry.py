@@ -6,7 +6,8 @@ import asyncio
 import uuid
 
 from cbor2 import CBORTag
-from support.jsonapi import FakeClock, demo_api, open_api, post, session
+from support.clocks import FakeClock
+from support.jsonapi import demo_api, open_api, post, session
 
 from xentara_ws.jsonapi.values import format_time
 from xentara_ws.model.tree import Model

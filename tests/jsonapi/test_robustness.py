@@ -6,7 +6,8 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.jsonapi import FakeClock, open_api, post
+from support.clocks import FakeClock
+from support.jsonapi import open_api, post
 
 from xentara_ws.jsonapi.envelope import encode_reply
 from xentara_ws.model.tree import Model

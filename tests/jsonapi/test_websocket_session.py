@@ -7,7 +7,8 @@ import inspect
 import json
 
 import pytest
-from support.jsonapi import FakeClock, RecordingChannel, demo_api, http_request, open_api, post, session
+from support.clocks import FakeClock
+from support.jsonapi import RecordingChannel, demo_api, http_request, open_api, post, session
 
 from xentara_ws.jsonapi.websocket import JsonWebSocketApp, JsonWebSocketSession
 from xentara_ws.model.tree import Model

@@ -7,9 +7,9 @@ from typing import Any
 
 import jsonschema
 import pytest
-from support.fixtures import needs_vendor_fixtures
+from support.clocks import at
+from support.fixtures import FIXTURES, MODEL_SCHEMA, needs_vendor_fixtures
 
-from tests.model.conftest import FIXTURES, MODEL_SCHEMA, at
 from xentara_ws.demo import DEMO_DIR, DEMO_PASSWORD, DEMO_USER
 from xentara_ws.model import values
 from xentara_ws.model.loader import load_model, schema_errors

@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.fixtures import needs_vendor_fixtures
+from support.fixtures import MODEL_SCHEMA, needs_vendor_fixtures
 
-from tests.model.conftest import MODEL_SCHEMA
 from xentara_ws.model.loader import ModelError, load_model
 
 

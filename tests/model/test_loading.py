@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.fixtures import needs_vendor_fixtures
+from support.fixtures import DEMO_SIGNALS, MODEL_SCHEMA, SAMPLE_MODEL, WAGO_MODEL, needs_vendor_fixtures
+from support.fixtures import FIXTURE_MODELS as ALL_FIXTURE_MODELS
 
-from tests.model.conftest import ALL_FIXTURE_MODELS, DEMO_SIGNALS, MODEL_SCHEMA, SAMPLE_MODEL, WAGO_MODEL
 from xentara_ws.model.element import Element
 from xentara_ws.model.loader import load_model, load_model_data, schema_errors
 from xentara_ws.protocol.identifiers import NIL_UUID, Access, Attribute, DataType, ElementCategory

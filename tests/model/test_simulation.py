@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from support.fixtures import needs_vendor_fixtures
+from support.clocks import EPOCH, at
+from support.fixtures import SAMPLE_MODEL, needs_vendor_fixtures
 
-from tests.model.conftest import EPOCH, SAMPLE_MODEL, at
 from xentara_ws.model.formats import to_float32
 from xentara_ws.model.loader import load_model, load_model_data
 from xentara_ws.model.simulation import DEFAULT_INTERVAL_NS, Simulation

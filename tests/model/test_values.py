@@ -6,9 +6,10 @@ import uuid
 from typing import Any
 
 import pytest
-from support.fixtures import needs_vendor_fixtures
+from support.clocks import ModelClock as FakeClock
+from support.clocks import at
+from support.fixtures import SAMPLE_MODEL, WAGO_MODEL, needs_vendor_fixtures
 
-from tests.model.conftest import SAMPLE_MODEL, WAGO_MODEL, FakeClock, at
 from xentara_ws.model import values
 from xentara_ws.model.element import AttributeKey, AttributeSpec, Element
 from xentara_ws.model.loader import load_model, load_model_data

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from security_helpers import write_json
+from support.security import write_json
 
 
 @pytest.fixture

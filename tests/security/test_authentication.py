@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from joserfc import jws
 from joserfc.jwk import ECKey
-from security_helpers import NOW, SAMPLE, SCHEMAS, der, make_cert, name, pem, sample_password
-from support.fixtures import needs_vendor_fixtures
+from support.clocks import FakeClock
+from support.fixtures import SAMPLE_CONFIG as SAMPLE
+from support.fixtures import SCHEMAS, needs_vendor_fixtures, sample_password
+from support.security import NOW, access_token, der, make_cert, name, pem
+from support.security import basic_authorization as basic
 
 from xentara_ws.security.authentication import AuthenticationFailed, Authenticator, Principal
 from xentara_ws.security.config import load_configuration
@@ -23,21 +25,9 @@ from xentara_ws.security.config import load_configuration
 pytestmark = needs_vendor_fixtures  # all but one test use the sample configuration
 
 
-class Clock:
-    def __init__(self, now: float = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def basic(user: str, password: str) -> str:
-    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-
-
 @pytest.fixture
 def sample_auth() -> Authenticator:
-    return Authenticator(load_configuration(SAMPLE, SCHEMAS), clock=Clock())
+    return Authenticator(load_configuration(SAMPLE, SCHEMAS), clock=FakeClock())
 
 
 def test_sample_user_logs_in_with_basic_and_gets_roles(sample_auth: Authenticator) -> None:
@@ -71,7 +61,7 @@ def test_bad_or_missing_credentials_get_401_with_basic_challenge(
 
 def test_repeated_failures_lock_out_the_address_even_with_good_credentials(sample_auth: Authenticator) -> None:
     clock = sample_auth.clock
-    assert isinstance(clock, Clock)
+    assert isinstance(clock, FakeClock)
     for _ in range(5):
         with pytest.raises(AuthenticationFailed):
             sample_auth.authenticate_http(basic("xentara", "guess"), "10.0.0.66")
@@ -86,7 +76,7 @@ def test_repeated_failures_lock_out_the_address_even_with_good_credentials(sampl
 
 def test_failures_spread_over_more_than_the_window_do_not_lock_out(sample_auth: Authenticator) -> None:
     clock = sample_auth.clock
-    assert isinstance(clock, Clock)
+    assert isinstance(clock, FakeClock)
     for _ in range(8):
         with pytest.raises(AuthenticationFailed) as err:
             sample_auth.authenticate_http(basic("xentara", "guess"), "10.0.0.5")
@@ -123,24 +113,18 @@ def issuer_key() -> ECKey:
 
 
 def token(key: object, claims: dict | None = None, header: dict | None = None, drop: tuple[str, ...] = ()) -> str:
-    body = {
-        "iss": ISS,
-        "aud": AUD,
-        "sub": "alice",
-        "client_id": "hmi",
-        "jti": str(uuid.uuid4()),
-        "iat": NOW - 10,
-        "exp": NOW + 300,
-        "scope": "com.example:xentara",
-        "groups": ["ops"],
-    }
-    body.update(claims or {})
-    for k in drop:
-        body.pop(k)
-    hdr = {"alg": "ES256", "typ": "at+jwt"}
-    hdr.update(header or {})
-    hdr = {k: v for k, v in hdr.items() if v is not None}
-    return jws.serialize_compact(hdr, json.dumps(body).encode(), key, algorithms=[hdr["alg"]])  # type: ignore[arg-type]
+    claims = {"groups": ["ops"], **(claims or {})}
+    return access_token(
+        key,
+        iss=ISS,
+        aud=AUD,
+        now=NOW,
+        issued_ago=10,
+        scope="com.example:xentara",
+        claims=claims,
+        header=header,
+        drop=drop,
+    )
 
 
 @pytest.fixture
@@ -170,7 +154,7 @@ def bearer_auth(tmp_path: Path, issuer_key: ECKey) -> Authenticator:
             }
         )
     )
-    return Authenticator(load_configuration(folder, SCHEMAS), clock=Clock())
+    return Authenticator(load_configuration(folder, SCHEMAS), clock=FakeClock())
 
 
 def test_valid_token_is_accepted_with_issuer_and_claim_roles(bearer_auth: Authenticator, issuer_key: ECKey) -> None:
@@ -283,7 +267,7 @@ def test_non_conformance_switches_and_jwks_file(tmp_path: Path) -> None:
             }
         )
     )
-    auth = Authenticator(load_configuration(folder, SCHEMAS), clock=Clock())
+    auth = Authenticator(load_configuration(folder, SCHEMAS), clock=FakeClock())
     assert auth.authenticate_token(token(key, header={"typ": "JWT", "kid": "k1"}, drop=("jti",))).roles == {"Everyone"}
     assert auth.authenticate_token(token(key, header={"typ": None, "kid": "k1"})).kind == "token"
     with pytest.raises(AuthenticationFailed):
@@ -296,7 +280,7 @@ def test_certificate_sub_session_login(tmp_path: Path) -> None:
     (folder / "certs").mkdir(parents=True)
     (folder / "certs" / "panel.pem").write_bytes(pem(cert))
     (folder / "client-certs.json").write_text(json.dumps({"rules": [{"certificatePath": "panel.pem"}]}))
-    auth = Authenticator(load_configuration(folder, SCHEMAS), clock=Clock())
+    auth = Authenticator(load_configuration(folder, SCHEMAS), clock=FakeClock())
     assert auth.authenticate_certificate(der(cert)) == Principal("panel-1", frozenset({"Everyone"}), "certificate")
     other, _ = make_cert(name(C="DE", O="Example", CN="panel-2"))
     with pytest.raises(AuthenticationFailed):
@@ -357,7 +341,7 @@ def test_other_key_types_verify_with_the_default_allow_list(tmp_path: Path, kind
     (folder / "oauth2.json").write_text(
         json.dumps({"issuers": [{"iss": ISS, "aud": AUD, "verification": {"publicKeyPath": "idp.pem"}}]})
     )
-    auth = Authenticator(load_configuration(folder, SCHEMAS), clock=Clock())
+    auth = Authenticator(load_configuration(folder, SCHEMAS), clock=FakeClock())
     signing = import_key(
         private.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from security_helpers import SAMPLE, SCHEMAS
-from support.fixtures import needs_vendor_fixtures
+from support.fixtures import SAMPLE_CONFIG as SAMPLE
+from support.fixtures import SCHEMAS, needs_vendor_fixtures
 
 from xentara_ws.model.element import Element
 from xentara_ws.protocol.identifiers import ElementCategory

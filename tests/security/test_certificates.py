@@ -11,8 +11,8 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
-from security_helpers import NOW, SCHEMAS, der, make_cert, name, pem
-from support.fixtures import needs_vendor_fixtures
+from support.fixtures import SCHEMAS, needs_vendor_fixtures
+from support.security import NOW, der, make_cert, name, pem
 
 from xentara_ws.security.certificates import CertificateAuthenticator, CertificateError
 from xentara_ws.security.config import ConfigurationError, load_configuration

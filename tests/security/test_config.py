@@ -6,8 +6,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from security_helpers import SAMPLE, SCHEMAS
-from support.fixtures import needs_vendor_fixtures
+from support.fixtures import SAMPLE_CONFIG as SAMPLE
+from support.fixtures import SCHEMAS, needs_vendor_fixtures
 
 from xentara_ws.security.config import ConfigurationError, load_configuration
 

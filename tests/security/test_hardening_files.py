@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from security_helpers import SAMPLE, make_cert, name, pem, sample_password
+from support.fixtures import SAMPLE_CONFIG as SAMPLE
+from support.fixtures import sample_password
+from support.security import make_cert, name, pem
 
 from xentara_ws.security.config import load_configuration
 from xentara_ws.security.passwords import set_password, verify_password

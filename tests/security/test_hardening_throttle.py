@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
+from support.clocks import FakeClock
+
 from xentara_ws.security.throttle import LoginThrottle
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_five_failures_lock_out_that_user_at_that_address_only() -> None:
-    clock = Clock()
+    clock = FakeClock(1000.0)
     throttle = LoginThrottle(clock)
     for _ in range(5):
         assert throttle.retry_after("10.0.0.1", "alice") == 0
@@ -29,7 +23,7 @@ def test_five_failures_lock_out_that_user_at_that_address_only() -> None:
 
 
 def test_another_users_success_does_not_reset_the_count() -> None:
-    throttle = LoginThrottle(Clock())
+    throttle = LoginThrottle(FakeClock(1000.0))
     for _ in range(4):
         throttle.failed("10.0.0.1", "alice")
     throttle.succeeded("10.0.0.1", "bob")
@@ -38,7 +32,7 @@ def test_another_users_success_does_not_reset_the_count() -> None:
 
 
 def test_the_users_own_success_resets_its_count() -> None:
-    throttle = LoginThrottle(Clock())
+    throttle = LoginThrottle(FakeClock(1000.0))
     for _ in range(4):
         throttle.failed("10.0.0.1", "alice")
     throttle.succeeded("10.0.0.1", "alice")
@@ -47,7 +41,7 @@ def test_the_users_own_success_resets_its_count() -> None:
 
 
 def test_many_user_names_from_one_address_lock_out_the_address() -> None:
-    throttle = LoginThrottle(Clock(), max_failures=5)
+    throttle = LoginThrottle(FakeClock(1000.0), max_failures=5)
     for index in range(20):
         throttle.failed("10.0.0.9", f"user{index}")
     assert throttle.retry_after("10.0.0.9", "someone-else") == 60
@@ -56,7 +50,7 @@ def test_many_user_names_from_one_address_lock_out_the_address() -> None:
 
 
 def test_a_spray_of_addresses_does_not_disturb_new_lockouts() -> None:
-    clock = Clock()
+    clock = FakeClock(1000.0)
     throttle = LoginThrottle(clock)
     for _ in range(5):
         throttle.failed("10.9.9.9", "alice")

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from passlib.hash import sha256_crypt, sha512_crypt
-from security_helpers import SAMPLE, SCHEMAS, sample_password
-from support.fixtures import needs_vendor_fixtures
+from support.fixtures import SAMPLE_CONFIG as SAMPLE
+from support.fixtures import SCHEMAS, needs_vendor_fixtures, sample_password
 
 from xentara_ws.security.config import ConfigurationError, load_configuration
 from xentara_ws.security.passwords import PasswordFileError, hash_password, set_password, verify_password

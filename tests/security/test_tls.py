@@ -8,8 +8,9 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
-from security_helpers import SAMPLE, make_cert, name, pem
+from support.fixtures import SAMPLE_CONFIG as SAMPLE
 from support.fixtures import needs_vendor_fixtures
+from support.security import make_cert, name, pem
 
 from xentara_ws.security.config import load_configuration
 from xentara_ws.security.tls import certificate_fingerprint, server_ssl_context

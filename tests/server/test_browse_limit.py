@@ -6,9 +6,9 @@ import uuid
 from typing import Any
 
 import pytest
-from helpers_ws import RawClient
 from hypothesis import given
 from hypothesis import strategies as st
+from support.raw_client import RawClient
 
 from xentara_ws.model.loader import load_model_data
 from xentara_ws.model.tree import Model

@@ -8,7 +8,7 @@ import textwrap
 from typing import Any
 
 import pytest
-from helpers import REGISTER_UUID, small_model
+from support.models import REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import decode, encode
 from xentara_ws.protocol.identifiers import Opcode, Stage

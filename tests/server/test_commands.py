@@ -7,16 +7,8 @@ import uuid
 
 import pytest
 from cbor2 import CBORTag
-from helpers import (
-    COUNTER_UUID,
-    DOTTED_UUID,
-    FLAG_UUID,
-    GROUP_UUID,
-    OUTPUT_UUID,
-    PENDING_UUID,
-    REGISTER_UUID,
-)
-from helpers_ws import RawClient
+from support.models import COUNTER_UUID, DOTTED_UUID, FLAG_UUID, GROUP_UUID, OUTPUT_UUID, PENDING_UUID, REGISTER_UUID
+from support.raw_client import RawClient
 
 from xentara_ws.protocol.codec import TimePoint
 from xentara_ws.protocol.identifiers import NIL_UUID, Attribute

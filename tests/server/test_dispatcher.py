@@ -6,10 +6,10 @@ import uuid
 from typing import Any
 
 import pytest
-from helpers import REGISTER_UUID, small_model
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support.hardening import settled
+from support.models import REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import TimePoint, decode, encode
 from xentara_ws.server.connection_state import ConnectionState

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import signal
-import subprocess
-import sys
 import uuid
 
 import pytest
-from helpers import SAMPLE_CONFIG
-from helpers_ws import RawClient
 from support.edge import HELLO, WireClient, data_frames, read_until_closed
+from support.fixtures import SAMPLE_CONFIG
+from support.raw_client import RawClient
+from support.servers import banner_port, running, serve_argv, serve_process
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.frames import Opcode
@@ -136,7 +134,7 @@ async def test_a_client_that_does_not_read_replies_is_throttled_not_buffered_wit
     other = await RawClient.open(server.port)
     assert (await other.request(8))[2] == 2
     await other.close()
-    client.connection.transport.abort()
+    client.abort()
 
 
 class Gate:
@@ -151,22 +149,18 @@ class Gate:
         if authorization == "Basic again":
             raise UpgradeRefused(429, "Too Many Requests", [("Retry-After", "17")])
         if authorization == "Bearer later":
-            return self._later()
+            return self.later()
         return authorization
 
-    async def _later(self) -> str:
+    async def later(self) -> str:
         await asyncio.sleep(0.01)
         return "late"
 
 
 @pytest.fixture
 async def gated(model):
-    server = XentaraServer(model, gatekeeper=Gate(), limits=Limits(max_connections=2))
-    await server.start("127.0.0.1", 0)
-    try:
+    async with running(model, gatekeeper=Gate(), limits=Limits(max_connections=2)) as server:
         yield server
-    finally:
-        await server.close()
 
 
 @pytest.mark.parametrize(
@@ -309,31 +303,13 @@ async def _until(condition) -> None:
 def test_sigterm_stops_the_server_promptly_even_with_a_client_that_stopped_reading(tmp_path):
     import socket
 
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "xentara_ws.cli",
-            "serve",
-            "--model",
-            str(SAMPLE_CONFIG / "model.json"),
-            "--no-tls",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            "--state-dir",
-            str(tmp_path / "state"),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    process = serve_process(
+        *serve_argv("--model", str(SAMPLE_CONFIG / "model.json"), "--no-tls", "--state-dir", str(tmp_path / "state"))
     )
     try:
         assert process.stdout is not None
         first = process.stdout.readline()
-        port = int(first.rsplit(":", 1)[1].split("/")[0])
+        port = banner_port(first)
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             client = WireClient()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 from cbor2 import CBORTag
-from helpers import DOTTED_UUID
-from helpers_ws import RawClient
 from support.edge import HELLO, WireClient, attach, data_frames
+from support.models import DOTTED_UUID
+from support.raw_client import RawClient
 
 from xentara_ws.edge import HttpRequest
 from xentara_ws.edge.connection import EdgeConnection

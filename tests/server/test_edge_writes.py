@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from cbor2 import CBORTag
-from helpers import REGISTER_UUID
-from helpers_ws import RawClient
 from support.edge import HELLO, WireClient, data_frames
 from support.fanout import Tally, counting_server
+from support.models import REGISTER_UUID
+from support.raw_client import RawClient
 
 from xentara_ws.model import Model
 from xentara_ws.protocol.codec import decode, encode

@@ -10,10 +10,10 @@ import asyncio
 import uuid
 
 import pytest
-from helpers import small_model
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support.edge import HELLO, STAGE, WireClient, attach, data_frames, open_websocket, raw_frame
+from support.models import small_model
 from websockets.frames import Opcode
 
 from xentara_ws.edge import Edge, HttpRequest, WebSocketChannel

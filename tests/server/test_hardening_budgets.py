@@ -9,7 +9,7 @@ import struct
 from typing import Any
 
 import pytest
-from helpers import DOTTED_UUID, GROUP_UUID, REGISTER_UUID, small_model
+from support.models import DOTTED_UUID, GROUP_UUID, REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import TimePoint, decode, encode
 from xentara_ws.server.app import XentaraServer

@@ -6,8 +6,8 @@ import uuid
 from typing import Any
 
 from cbor2 import CBORTag
-from helpers import COUNTER_UUID, FLAG_UUID, REGISTER_UUID, small_model
 from support.hardening import settled
+from support.models import COUNTER_UUID, FLAG_UUID, REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import decode, encode
 from xentara_ws.server.connection_state import ConnectionState

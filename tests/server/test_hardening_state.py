@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 
-from helpers import REGISTER_UUID, small_model
+from support.models import REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import encode
 from xentara_ws.server.access import OpenAccess

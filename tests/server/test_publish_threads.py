@@ -7,8 +7,8 @@ import threading
 
 import pytest
 from cbor2 import CBORTag
-from helpers import REGISTER_UUID
-from helpers_ws import RawClient
+from support.models import REGISTER_UUID
+from support.raw_client import RawClient
 
 from xentara_ws.protocol.errors import ProtocolError
 from xentara_ws.server.app import XentaraServer
@@ -79,7 +79,7 @@ async def test_a_wrong_typed_value_published_from_a_thread_raises_in_that_thread
 
 
 def test_publishing_on_a_model_without_a_server_applies_at_once_in_the_caller_thread() -> None:
-    from helpers import small_model
+    from support.models import small_model
 
     model = small_model()
     register = model.find(REGISTER_UUID)

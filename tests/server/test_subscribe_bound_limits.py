@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from helpers import REGISTER_UUID, small_model
+from support.models import REGISTER_UUID, small_model
 
 from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import Dispatcher

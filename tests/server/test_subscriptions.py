@@ -7,8 +7,9 @@ import uuid
 
 import pytest
 from cbor2 import CBORTag
-from helpers import COUNTER_UUID, FLAG_UUID, GROUP_UUID, REGISTER_UUID, small_model
-from helpers_ws import RawClient
+from support.clocks import FakeClock
+from support.models import COUNTER_UUID, FLAG_UUID, GROUP_UUID, REGISTER_UUID, small_model
+from support.raw_client import RawClient
 
 from xentara_ws.protocol.codec import TimePoint, decode
 from xentara_ws.protocol.identifiers import NIL_UUID, Attribute
@@ -22,14 +23,6 @@ MS = 1_000_000
 SUBSCRIPTION = uuid.UUID("9b8ddaae-c8ea-4a8c-b575-4237bde328be")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1_000 * MS
-
-    def __call__(self) -> int:
-        return self.now
-
-
 def events_of(messages):
     return [packet for message in messages for packet in decode(message)]
 
@@ -39,7 +32,7 @@ def scheduler_for(model, clock):
 
 
 def test_initial_event_carries_current_values_of_every_element():
-    model, clock = small_model(), Clock()
+    model, clock = small_model(), FakeClock(1_000 * MS)
     scheduler = scheduler_for(model, clock)
     register, flag = model.find(REGISTER_UUID), model.find(FLAG_UUID)
     scheduler.add(SUBSCRIPTION, [(register, (11, 9)), (flag, (11,))], None, None)
@@ -52,7 +45,7 @@ def test_initial_event_carries_current_values_of_every_element():
 
 
 def test_without_rates_every_change_is_sent_with_the_latest_value():
-    model, clock = small_model(), Clock()
+    model, clock = small_model(), FakeClock(1_000 * MS)
     scheduler = scheduler_for(model, clock)
     register = model.find(REGISTER_UUID)
     scheduler.add(SUBSCRIPTION, [(register, (11,))], None, None)
@@ -63,7 +56,7 @@ def test_without_rates_every_change_is_sent_with_the_latest_value():
 
 
 def test_changes_to_attributes_not_subscribed_send_nothing():
-    model, clock = small_model(), Clock()
+    model, clock = small_model(), FakeClock(1_000 * MS)
     scheduler = scheduler_for(model, clock)
     register = model.find(REGISTER_UUID)
     scheduler.add(SUBSCRIPTION, [(register, (Attribute.WRITE_TIME.uuid,))], None, None)
@@ -74,7 +67,7 @@ def test_changes_to_attributes_not_subscribed_send_nothing():
 
 
 def test_maximum_update_rate_coalesces_to_the_latest_value_at_the_end_of_the_window():
-    model, clock = small_model(), Clock()
+    model, clock = small_model(), FakeClock(1_000 * MS)
     scheduler = scheduler_for(model, clock)
     register = model.find(REGISTER_UUID)
     scheduler.add(SUBSCRIPTION, [(register, (11,))], 100, None)
@@ -94,7 +87,7 @@ def test_maximum_update_rate_coalesces_to_the_latest_value_at_the_end_of_the_win
 
 
 def test_minimum_update_rate_resends_current_values_when_nothing_was_sent():
-    model, clock = small_model(), Clock()
+    model, clock = small_model(), FakeClock(1_000 * MS)
     scheduler = scheduler_for(model, clock)
     register = model.find(REGISTER_UUID)
     scheduler.add(SUBSCRIPTION, [(register, (11,))], None, 100)
@@ -113,7 +106,7 @@ def test_minimum_update_rate_resends_current_values_when_nothing_was_sent():
 
 
 def test_the_official_clients_subscription_does_not_flood_with_fast_changes():
-    model, clock = small_model(), Clock()
+    model, clock = small_model(), FakeClock(1_000 * MS)
     scheduler = scheduler_for(model, clock)
     register = model.find(REGISTER_UUID)
     scheduler.add(SUBSCRIPTION, [(register, (11, 9, 7))], None, 100)
@@ -125,7 +118,7 @@ def test_the_official_clients_subscription_does_not_flood_with_fast_changes():
 
 
 def test_unsubscribe_stops_events_and_detaches_from_the_element():
-    model, clock = small_model(), Clock()
+    model, clock = small_model(), FakeClock(1_000 * MS)
     scheduler = scheduler_for(model, clock)
     register = model.find(REGISTER_UUID)
     scheduler.add(SUBSCRIPTION, [(register, (11,))], None, None)
@@ -137,7 +130,7 @@ def test_unsubscribe_stops_events_and_detaches_from_the_element():
 
 
 def test_one_change_reaches_every_subscriber_with_one_shared_encoding():
-    model, clock = small_model(), Clock()
+    model, clock = small_model(), FakeClock(1_000 * MS)
     register = model.find(REGISTER_UUID)
     schedulers = [scheduler_for(model, clock) for _ in range(50)]
     for scheduler in schedulers:

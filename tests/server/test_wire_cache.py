@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cbor2 import CBORTag
-from helpers import REGISTER_UUID, small_model
+from support.models import REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import TimePoint, decode
 from xentara_ws.server.wire import CACHE_ENTRIES_PER_ELEMENT, CACHED_KEYS_MAX, WireCache

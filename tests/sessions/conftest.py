@@ -6,7 +6,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from support.sessions import FakeClock, start_server, write_config
+from support.clocks import FakeClock
+from support.sessions import start_server, write_config
 
 from xentara_ws.server.app import XentaraServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 
-from helpers import small_model
+from support.models import small_model
 from support.sessions import connect
 
 from xentara_ws.protocol.codec import decode, encode

@@ -22,7 +22,7 @@ async def test_changes_missed_while_detached_arrive_after_the_resume_with_the_dr
     subscription_id = reply[2]
     [initial] = await first.next_events()
     assert initial[2][0] == subscription_id and 256 not in initial[2]
-    first.connection.transport.abort()
+    first.abort()
     await wait_detached(server, session_id)
 
     observer = await connect(server.port)

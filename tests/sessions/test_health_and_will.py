@@ -68,7 +68,7 @@ async def _lose(server, who=OPERATOR, **options):
     """A sub-session with the will, whose connection then drops; returns its id."""
     client = await connect(server.port, who)
     session_id = await created(client, who, options={5: WILL, 2: 3600, **options})
-    client.connection.transport.abort()  # lost, not closed
+    client.abort()  # lost, not closed
     await client.connection.wait_closed()
     await wait_detached(server, session_id)
     return session_id

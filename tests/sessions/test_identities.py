@@ -8,8 +8,8 @@ import json
 from dataclasses import dataclass
 
 from cbor2 import CBORTag
-from helpers import small_model
-from helpers_ws import RawClient
+from support.models import small_model
+from support.raw_client import RawClient
 
 from xentara_ws.server.app import XentaraServer
 

@@ -6,7 +6,8 @@ import uuid
 
 from hypothesis import given
 from hypothesis import strategies as st
-from support.sessions import OPERATOR, FakeClock, connect, created, describe, error
+from support.clocks import FakeClock
+from support.sessions import OPERATOR, connect, created, describe, error
 
 from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.sessions import NEVER, LastWill, SubSessionRegistry

@@ -205,8 +205,8 @@ async def test_a_viewer_without_sessions_admin_sees_only_its_own(server):
 
 
 async def test_the_new_opcodes_need_client_hello(server):
-    from helpers_ws import RawClient
-    from support.sessions import basic
+    from support.raw_client import RawClient
+    from support.security import basic_headers as basic
 
     client = await RawClient.open(server.port, hello=False, additional_headers=basic(*ADMIN))
     for opcode in (256, 257, 258, 259, 260):

@@ -7,13 +7,13 @@ import os
 import signal
 import stat
 import subprocess
-import sys
 
+from support.clocks import FakeClock
+from support.servers import banner_port, serve_process
 from support.sessions import (
     ADMIN,
     OPERATOR,
     TEST_REGISTER,
-    FakeClock,
     connect,
     created,
     describe,
@@ -65,20 +65,14 @@ async def test_a_permanent_sub_session_and_its_subscription_survive_a_restart(se
 
 
 def _serve(config, state) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "xentara_ws", *serve_args(config, state)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    return serve_process(*serve_args(config, state)[1:], stderr=subprocess.DEVNULL, module="xentara_ws")
 
 
 async def _port(process: subprocess.Popen[str]) -> int:
     assert process.stdout is not None
     line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 30)
     assert line.startswith("xentara-ws serving "), line
-    return int(line.rsplit(":", 1)[1].split("/")[0])
+    return banner_port(line)
 
 
 async def test_nothing_acknowledged_is_lost_to_kill_9(sessions_config, tmp_path):

@@ -22,6 +22,7 @@ import pytest
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
 import xentara_ws
+from support.servers import serve_process
 
 DEMO_MODEL = Path(xentara_ws.__file__).resolve().parent / "demo" / "model.json"
 REQUIRE_ENV = "XENTARA_REQUIRE_NATS"
@@ -134,30 +135,22 @@ class Node:
         self.name = name
         self.log_path = folder / f"{name}.log"
         self.log = open(self.log_path, "w")  # closed in stop() or kill()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "xentara_ws",
-                "serve",
-                *(("--model", str(model)) if model is not None else ()),
-                "--state-dir",
-                str(folder / f"{name}-state"),
-                "--no-tls",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                "0",
-                "--cluster",
-                nats_url,
-                "--node-name",
-                name,
-                *extra,
-            ],
-            stdout=subprocess.PIPE,
+        self.process = serve_process(
+            *(("--model", str(model)) if model is not None else ()),
+            "--state-dir",
+            str(folder / f"{name}-state"),
+            "--no-tls",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--cluster",
+            nats_url,
+            "--node-name",
+            name,
+            *extra,
             stderr=self.log,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            module="xentara_ws",
         )
         assert self.process.stdout is not None
         self.port = int(_wait_for_line(self.process.stdout, _SERVING, self.process, f"node {name}"))
@@ -213,7 +206,7 @@ class MemoryKV:
         self.entries: dict[str, Entry] = {}
         self.sequence = 0
 
-    def _write(self, key: str, value: bytes) -> int:
+    def store(self, key: str, value: bytes) -> int:
         self.sequence += 1
         self.entries[key] = Entry(value, self.sequence)
         return self.sequence
@@ -221,15 +214,15 @@ class MemoryKV:
     async def create(self, key: str, value: bytes) -> int:
         if key in self.entries:
             raise KeyWrongLastSequenceError()
-        return self._write(key, value)
+        return self.store(key, value)
 
     async def update(self, key: str, value: bytes, last: int) -> int:
         if key not in self.entries or self.entries[key].revision != last:
             raise KeyWrongLastSequenceError()
-        return self._write(key, value)
+        return self.store(key, value)
 
     async def put(self, key: str, value: bytes) -> int:
-        return self._write(key, value)
+        return self.store(key, value)
 
     async def delete(self, key: str, last: int | None = None) -> bool:
         if last is not None and (key not in self.entries or self.entries[key].revision != last):

@@ -19,12 +19,11 @@ from websockets.asyncio.client import connect
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from xentara_ws.cli import build_parser, serve_options
+from support.servers import running, served
 from xentara_ws.conformance.wire import WireError, decode_raw
 from xentara_ws.model.loader import load_model
 from xentara_ws.model.simulation import Simulation
 from xentara_ws.server.app import XentaraServer
-from xentara_ws.server.bootstrap import build_server
 
 # A message from one side: return the messages to pass on instead (empty: drop it).
 Rewrite = Callable[[dict[str, Any], Any], list[Any]]
@@ -38,27 +37,19 @@ def sample_credentials(config: Path) -> tuple[str, str]:
 @contextlib.asynccontextmanager
 async def served_config(config: Path | None, state_dir: Path, *extra: str) -> AsyncIterator[XentaraServer]:
     """A configuration folder (None: the built-in demo) served over TLS as `xentara-ws serve` does."""
-    argv = ["serve", "--host", "127.0.0.1", "--port", "0", "--state-dir", str(state_dir), *extra]
+    options = ["--state-dir", str(state_dir), *extra]
     if config is not None:
-        argv += ["--config", str(config)]
-    server, plan = build_server(serve_options(build_parser().parse_args(argv)))
-    await server.start(plan.host, plan.port, plan.ssl_context)
-    try:
+        options += ["--config", str(config)]
+    async with served(*options) as server:
         yield server
-    finally:
-        await server.close()
 
 
 @contextlib.asynccontextmanager
 async def served_model(model_file: Path) -> AsyncIterator[XentaraServer]:
     """A model alone over plain ws:// with no security (everyone may do everything)."""
     model = load_model(model_file)
-    server = XentaraServer(model, simulation=Simulation(model))
-    await server.start("127.0.0.1", 0)
-    try:
+    async with running(model, simulation=Simulation(model)) as server:
         yield server
-    finally:
-        await server.close()
 
 
 class FaultProxy:
@@ -81,22 +72,22 @@ class FaultProxy:
         self.to_client = to_client
         self.upstream_ssl = upstream_ssl
         self.port = 0
-        self._server: Any = None
+        self.listener: Any = None
 
     @property
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/api/ws"
 
     async def __aenter__(self) -> FaultProxy:
-        self._server = await serve(self._handle, "127.0.0.1", 0, max_size=None, compression=None)
-        self.port = self._server.sockets[0].getsockname()[1]
+        self.listener = await serve(self.handle, "127.0.0.1", 0, max_size=None, compression=None)
+        self.port = self.listener.sockets[0].getsockname()[1]
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        self._server.close(close_connections=True)
-        await self._server.wait_closed()
+        self.listener.close(close_connections=True)
+        await self.listener.wait_closed()
 
-    async def _handle(self, client: ServerConnection) -> None:
+    async def handle(self, client: ServerConnection) -> None:
         headers = {}
         if client.request is not None and client.request.headers.get("Authorization"):
             headers["Authorization"] = client.request.headers["Authorization"]
@@ -106,8 +97,8 @@ class FaultProxy:
         ) as server:
             state["upstream"] = server
             pumps = [
-                asyncio.create_task(self._pump(client, server, self.to_server, state)),
-                asyncio.create_task(self._pump(server, client, self.to_client, state)),
+                asyncio.create_task(self.pump(client, server, self.to_server, state)),
+                asyncio.create_task(self.pump(server, client, self.to_client, state)),
             ]
             _, pending = await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
             for task in pending:
@@ -116,7 +107,7 @@ class FaultProxy:
         await client.close()
 
     @staticmethod
-    async def _pump(source: Any, sink: Any, rewrite: Rewrite | None, state: dict[str, Any]) -> None:
+    async def pump(source: Any, sink: Any, rewrite: Rewrite | None, state: dict[str, Any]) -> None:
         with contextlib.suppress(ConnectionClosed):
             async for message in source:
                 outgoing: list[Any] = [message]

@@ -103,6 +103,17 @@ CHROMIUM_ARGS = [
 REQUIRE_BROWSER = "XENTARA_REQUIRE_BROWSER"
 
 
+def browser_unavailable(reason: str) -> None:
+    """Skip with one reason where Chromium cannot run; under XENTARA_REQUIRE_BROWSER=1 fail instead."""
+    import os
+
+    import pytest
+
+    if os.environ.get(REQUIRE_BROWSER) == "1":
+        pytest.fail(f"{reason} ({REQUIRE_BROWSER}=1: the browser tests must run)")
+    pytest.skip(reason)
+
+
 async def serve_html(html: str) -> tuple[Any, int]:
     """A throw-away web server on a loopback port that answers every request with one page (another origin)."""
     import asyncio

@@ -49,7 +49,7 @@ class WireClient:
         for name, value in headers or []:
             request.headers[name] = value
         self.protocol.send_request(request)
-        self._handshake = b"".join(self.protocol.data_to_send())
+        self.handshake_bytes = b"".join(self.protocol.data_to_send())
         # Frames are built by a second protocol object that is open from the start, so that they can
         # travel with the upgrade request; `protocol` parses what the server writes.
         self.framer = ClientProtocol(parse_uri(f"ws://127.0.0.1{path}"), state=OPEN)
@@ -59,7 +59,7 @@ class WireClient:
         return b"".join(self.framer.data_to_send())
 
     def handshake(self) -> bytes:
-        return self._handshake
+        return self.handshake_bytes
 
     def binary(self, data: bytes, fin: bool = True) -> bytes:
         self.framer.send_binary(data, fin)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import http.client
 import inspect
 import json
@@ -12,27 +11,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from xentara_ws.cli import build_parser, serve_options
+from support.clocks import FakeClock
+from support.security import basic_authorization
+from support.servers import built
 from xentara_ws.demo import DEMO_DIR
 from xentara_ws.edge.http import HttpRequest, HttpResponse
 from xentara_ws.jsonapi.http import JsonHttpHandler
 from xentara_ws.jsonapi.service import JsonApi
 from xentara_ws.model.tree import Model
-from xentara_ws.server.bootstrap import build_server
 from xentara_ws.server.state import ServerState
-
-
-class FakeClock:
-    """Wall-clock seconds that only move when a test says so."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def open_api(model: Model, clock: FakeClock | None = None) -> JsonApi:
@@ -42,10 +29,7 @@ def open_api(model: Model, clock: FakeClock | None = None) -> JsonApi:
 
 def served_api(config_dir: Path, clock: FakeClock | None = None) -> JsonApi:
     """The JsonApi of a server built from a configuration folder exactly as `serve` builds it (not started)."""
-    args = build_parser().parse_args(["serve", "--config", str(config_dir), "--no-tls", "--port", "0"])
-    server, _ = build_server(serve_options(args))
-    server.state.wall_clock = clock or FakeClock()
-    return server.jsonapi
+    return built("--config", str(config_dir), "--no-tls", wall_clock=clock or FakeClock()).jsonapi
 
 
 def demo_api(clock: FakeClock | None = None) -> JsonApi:
@@ -74,7 +58,7 @@ def http_request(
 
 
 def basic(user: str, password: str) -> tuple[str, str]:
-    return ("authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    return ("authorization", basic_authorization(user, password))
 
 
 async def respond(handler: JsonHttpHandler, request: HttpRequest) -> HttpResponse:

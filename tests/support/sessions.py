@@ -3,7 +3,6 @@ a served instance of it with an injected wall clock, and short-hands for the sub
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 import uuid
@@ -11,15 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from cbor2 import CBORTag
-from helpers import SAMPLE_CONFIG
-from helpers_ws import RawClient
 
-from xentara_ws.cli import build_parser, serve_options
+from support.clocks import FakeClock
+from support.fixtures import SAMPLE_CONFIG, sample_password
+from support.raw_client import RawClient
+from support.security import basic_headers as basic
+from support.servers import serve_argv, start_served
 from xentara_ws.security import set_password
 from xentara_ws.server.app import XentaraServer
-from xentara_ws.server.bootstrap import build_server
 
-ADMIN = ("xentara", json.loads((SAMPLE_CONFIG / "client-credentials.json").read_text())["websocket"]["password"])
+ADMIN = ("xentara", sample_password())
 OPERATOR = ("operator", "operator-pass")
 OTHER = ("other", "other-pass")
 VIEWER = ("viewer", "viewer-pass")
@@ -27,20 +27,6 @@ VIEWER = ("viewer", "viewer-pass")
 
 TEST_REGISTER = uuid.UUID("1f76606f-ebf4-4678-b345-86c15873a0d6")
 """A writable int64 register of the sample model that nothing else changes."""
-START = 1_800_000_000.0
-
-
-class FakeClock:
-    """Seconds since the epoch that move only when told to."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def write_config(folder: Path) -> Path:
@@ -68,31 +54,14 @@ def write_config(folder: Path) -> Path:
 
 
 def serve_args(config: Path, state_dir: Path, *extra: str) -> list[str]:
-    return [
-        "serve",
-        "--config",
-        str(config),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-        "--no-tls",
-        "--state-dir",
-        str(state_dir),
-        *extra,
-    ]
+    """`serve` of `config` on 127.0.0.1, a port of its own, plain ws://, state in `state_dir`."""
+    return ["serve", *serve_argv("--config", str(config), "--no-tls", "--state-dir", str(state_dir), *extra)]
 
 
 async def start_server(config: Path, state_dir: Path, clock: FakeClock | None = None, *extra: str) -> XentaraServer:
-    server, plan = build_server(serve_options(build_parser().parse_args(serve_args(config, state_dir, *extra))))
-    if clock is not None:
-        server.state.wall_clock = clock
-    await server.start(plan.host, plan.port, plan.ssl_context)
-    return server
-
-
-def basic(user: str, password: str) -> dict[str, str]:
-    return {"Authorization": "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()}
+    return await start_served(
+        "--config", str(config), "--no-tls", "--state-dir", str(state_dir), *extra, wall_clock=clock
+    )
 
 
 async def connect(port: int, who: tuple[str, str] = ADMIN) -> RawClient:

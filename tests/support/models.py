@@ -1,17 +1,13 @@
-"""Test helpers: a small hand-built model with known UUIDs."""
+"""The small hand-built model most protocol tests serve, and the UUIDs of its elements."""
 
 from __future__ import annotations
 
 import uuid
 
-from support.fixtures import FIXTURES, SAMPLE_CONFIG
-
 from xentara_ws.model.element import Element, standard_attribute
 from xentara_ws.model.tree import Model
 from xentara_ws.protocol.codec import TimePoint
 from xentara_ws.protocol.identifiers import Access, Attribute, DataType, ElementCategory
-
-__all__ = ["FIXTURES", "SAMPLE_CONFIG"]  # re-exported: the one place is tests/support/fixtures.py
 
 GROUP_UUID = uuid.UUID("11111111-1111-4111-8111-111111111111")
 REGISTER_UUID = uuid.UUID("e3ee1071-4d88-4ba1-8e5d-0f1e4ce25ee8")

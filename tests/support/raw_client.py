@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import socket
+import struct
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -11,15 +13,25 @@ from xentara_ws.protocol.codec import decode, encode
 
 
 class RawClient:
-    def __init__(self, connection: ClientConnection) -> None:
+    def __init__(self, connection: ClientConnection, sock: socket.socket | None = None) -> None:
         self.connection = connection
+        self.sock = sock
         self.next_id = 1
         self.events: list[Any] = []
 
     @classmethod
     async def open(cls, port: int, *, hello: bool = True, scheme: str = "ws", **kwargs: Any) -> RawClient:
-        connection = await connect(f"{scheme}://127.0.0.1:{port}/api/ws", **kwargs)
-        client = cls(connection)
+        # The client brings its own socket (connect() hands `sock` to the event loop's create_connection),
+        # so that abort() can drop the TCP connection without reaching into the library's transport.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        try:
+            await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
+            connection = await connect(f"{scheme}://127.0.0.1:{port}/api/ws", sock=sock, **kwargs)
+        except BaseException:
+            sock.close()
+            raise
+        client = cls(connection, sock)
         if hello:
             reply = await client.request(14, {0: 1, 1: 1})
             assert reply == [1, reply[1], {0: 1}]
@@ -59,3 +71,9 @@ class RawClient:
 
     async def close(self) -> None:
         await self.connection.close()
+
+    def abort(self) -> None:
+        """Drop the TCP connection at once, with no WebSocket closing handshake: a lost client."""
+        assert self.sock is not None
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.shutdown(socket.SHUT_RDWR)
