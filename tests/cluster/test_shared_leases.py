@@ -216,3 +216,45 @@ async def test_a_node_that_leaves_cleanly_starts_the_lease_of_what_it_held(perma
     record, _, attached, _ = decode_value(kv.entries[str(session_id)].value)
     assert attached is False
     assert record["closed_at"] == (None if permanent else clock.now)
+
+
+async def test_a_shared_sub_session_altered_to_no_expiry_stays_in_the_bucket_and_follows_its_changes():
+    kv, clock = MemoryKV(), FakeClock()
+    a = node(kv, clock, "a")
+    session_id = await create_on(a, Attached())
+    entry = a.get(session_id)
+    assert entry is not None
+    durable = a.alter(entry, {"expiry_s": 0, "description": "short now"})
+    assert durable is not None
+    await durable
+    record, _, _, _ = decode_value(kv.entries[str(session_id)].value)
+    assert (record["expiry_s"], record["description"]) == (0, "short now")
+
+
+async def test_a_lost_sub_session_whose_will_is_pending_stays_attached_to_its_node_in_the_bucket():
+    from xentara_ws.sessions.will import LastWill
+
+    kv, clock = MemoryKV(), FakeClock()
+    a = node(kv, clock, "a")
+    attachment = Attached()
+    session_id = uuid.uuid4()
+    _, durable = a.create(
+        session_id,
+        owner="user:operator",
+        creator="user:operator",
+        method=2,
+        principal="operator",
+        attachment=attachment,
+        options={"expiry_s": EXPIRY, "last_will": LastWill(uuid.uuid4(), 11, 1, 60)},
+    )
+    assert durable is not None
+    await durable
+    a.connection_lost(attachment)
+    assert a.will_pending(session_id)
+
+    async def closed_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] == clock.now
+
+    await eventually(closed_in_bucket, timeout=5)
+    _, writer, attached, _ = decode_value(kv.entries[str(session_id)].value)
+    assert (writer, attached) == ("a", True)  # should a die before the will fires, the leader claims it

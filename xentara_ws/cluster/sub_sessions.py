@@ -145,7 +145,8 @@ class ClusterSubSessionStore:
             return None  # the change came from the bucket: writing it back would echo it
         session_id = record["id"]
         entry = self.registry.get(session_id)
-        attached = entry is not None and entry.attachment is not None
+        # A will pending here keeps it "attached here": should this node die first, another fires it.
+        attached = entry is not None and (entry.attachment is not None or self.registry.will_pending(session_id))
         principal = principal_info(entry.principal) if entry is not None else None
         if principal is None:
             principal = self.principals.get(session_id)

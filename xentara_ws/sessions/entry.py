@@ -114,6 +114,8 @@ class SubSessionEntry:
     subscriptions: dict[uuid.UUID, BoundSubscription] = field(default_factory=dict)
     scheduled: float | None = None
     """The due time of this entry's item in the registry's timer heap."""
+    stored: bool = False
+    """The store holds it (it stays there, also if its options change so that it would not go there now)."""
 
     @property
     def connected(self) -> bool:

@@ -267,7 +267,9 @@ class SubSessionRegistry:
     def shared(self, entry: SubSessionEntry) -> bool:
         """Whether the store keeps this entry: permanent ones always; temporary ones that can
         outlive their connection (expiry_s > 0) when the store shares leases (a cluster)."""
-        return entry.permanent or (entry.expiry_s > 0 and bool(getattr(self.store, "keeps_leases", False)))
+        if entry.permanent or entry.stored:
+            return True
+        return entry.expiry_s > 0 and bool(getattr(self.store, "keeps_leases", False))
 
     def merge_lease(self, entry: SubSessionEntry, last_activity: float, closed_at: float | None) -> None:
         """Another node's view of the lease (from a shared store): the later activity counts; the
@@ -307,6 +309,7 @@ class SubSessionRegistry:
             for subscription in entry.subscriptions.values():
                 subscription.session = entry
                 subscription.clock = self.clock
+            entry.stored = True
             self.entries[entry.id] = entry
             if entry.secondary_key is not None:
                 self._by_key[entry.secondary_key] = entry
@@ -320,6 +323,7 @@ class SubSessionRegistry:
     def _persist(self, entry: SubSessionEntry) -> Durable:
         if not self.shared(entry) or entry.id not in self.entries:
             return None
+        entry.stored = True
         return self.store.put(entry.record())
 
     def _touch(self, entry: SubSessionEntry) -> None:
