@@ -174,6 +174,13 @@ class ClusterNode:
         local_will = registry.on_will
 
         def on_will(session_id: uuid.UUID, will: Any, principal: Any) -> object:
+            entry = registry.get(session_id)
+            writer = self.sub_sessions.writers.get(session_id) if self.sub_sessions is not None else None
+            if entry is not None and entry.kind == "json" and writer not in (None, self.name):
+                # A JSON session is used on any node; its keep-alive lapse is seen on each of them:
+                # the node that wrote its latest activity fires the will.
+                logger.info("last will of sub-session %s left to node %s (its latest activity)", session_id, writer)
+                return None
             result = local_will(session_id, will, principal)
             if self.sub_sessions is not None:  # no other node may fire it again when this one dies
                 self._spawn(self.sub_sessions.mark_detached(session_id))

@@ -14,12 +14,30 @@ bucket mirrors every other node's change into the local registry:
 * **Ban and delete** reach every node through the watch (milliseconds, well within a second): a
   ban detaches the sub-session wherever it is attached, a delete removes it everywhere.
 
-Temporary sub-sessions stay on the node that created them (the registry persists only permanent
-ones): their lease ends where their connection was, so its expiry is decided once by construction.
-A dead node's last wills: see `wills`. What bound subscriptions retained while detached lives in
-the memory of the node where the sub-session was last attached: a resume on that node catches up
-with those changes; a resume on another node (or after that node was killed) gets one event per
-element with the current values instead, as after a restart.
+**Temporary sub-sessions that can outlive their connection** (expiry_s > 0: created with the
+keep-alive/expiry options, and every JSON session) live in the bucket too, with their lease state
+(last_activity, closed_at, k, e), so that they can be resumed (CBOR) or used (a JSON authToken: the
+entry's secondary key travels with it) on any node:
+
+* **Lease activity** (a request naming the sub-session, a ping, a JSON request's start and end) is
+  written at most once per `ACTIVITY_INTERVAL` per sub-session (a trailing write carries the last
+  one); every node therefore judges a lease `ACTIVITY_INTERVAL` late at most (`lease_grace`): a
+  temporary sub-session in a cluster lives up to one second longer than its expiry says.
+* **Expiry is decided once**: every node's timer finds the entry due; each re-reads it from the
+  bucket and, if the bucket's lease is over too, deletes it with a revision-checked delete. One
+  node wins and logs the removal; the others' deletes fail (the revision moved on), they follow the
+  bucket (the watch's delete removes their copy; activity written meanwhile reschedules it).
+* A sub-session attached to a node that dies (killed, cut off) gets its connection-closed time from
+  the simulation leader's revision-checked claim (see `wills`), so its lease runs out elsewhere.
+
+Temporary sub-sessions with the vendor defaults (k = 0, e = 0) die with their connection: they
+stay on their node, with no NATS round-trip. A dead node's last wills: see `wills`.
+
+What is kept of bound subscriptions across nodes: their definitions (in the bucket). What they
+retained while detached lives in the memory of the node where the sub-session was last attached:
+a resume on that node catches up with those changes; a resume on another node (or after that node
+was killed) gets one event per element with the current values instead, as after a restart (the
+changes in between are lost with that node's memory; the current values are not).
 """
 
 from __future__ import annotations
@@ -30,11 +48,12 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nats.js.errors import KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 
 from ..protocol import codec
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..sessions.entry import BANNED, SubSessionEntry
+from ..sessions.lease import removal_at
 from ..sessions.registry import SubSessionRegistry
 from ..sessions.storage import Record
 from ..sessions.will import LastWill
@@ -45,6 +64,9 @@ _RECORD, _WRITER, _ATTACHED, _PRINCIPAL = 0, 1, 2, 3
 _IN_PLACE = ("keep_alive_s", "expiry_s", "status", "description", "health", "last_will")
 _DELETES = ("DEL", "PURGE")
 REQUEST_TIMEOUT = 5.0
+ACTIVITY_INTERVAL = 1.0
+"""Seconds between two lease writes of one sub-session (activity is rate-limited to this)."""
+_JSON = "json"
 
 
 PrincipalInfo = tuple[str, str, list[str]]
@@ -80,6 +102,9 @@ def principal_info(principal: Any) -> PrincipalInfo | None:
 class ClusterSubSessionStore:
     """A `SubSessionStore` on a KV bucket, mirroring the other nodes' changes into `registry`."""
 
+    keeps_leases = True
+    lease_grace = ACTIVITY_INTERVAL
+
     def __init__(
         self, kv: Any, registry: SubSessionRegistry, node_name: str, resolve: Callable[[uuid.UUID], Any]
     ) -> None:
@@ -92,6 +117,13 @@ class ClusterSubSessionStore:
         self.attached_on: dict[uuid.UUID, str] = {}
         """The node each attached entry was last attached to, as the bucket says."""
         self.principals: dict[uuid.UUID, PrincipalInfo] = {}
+        self.writers: dict[uuid.UUID, str] = {}
+        """The node that last wrote each entry, as the bucket says."""
+        self._touched: dict[uuid.UUID, float] = {}
+        """When this node last wrote each entry (loop time), for the rate limit of lease writes."""
+        self._touch_pending: dict[uuid.UUID, asyncio.TimerHandle] = {}
+        self._deciding: set[uuid.UUID] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._loading: list[Record] = []
         self._mirroring = False
         self.leaving = False
@@ -113,7 +145,8 @@ class ClusterSubSessionStore:
             return None  # the change came from the bucket: writing it back would echo it
         session_id = record["id"]
         entry = self.registry.get(session_id)
-        attached = entry is not None and entry.attachment is not None
+        # A will pending here keeps it "attached here": should this node die first, another fires it.
+        attached = entry is not None and (entry.attachment is not None or self.registry.will_pending(session_id))
         principal = principal_info(entry.principal) if entry is not None else None
         if principal is None:
             principal = self.principals.get(session_id)
@@ -127,6 +160,122 @@ class ClusterSubSessionStore:
     def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
+        for handle in self._touch_pending.values():
+            handle.cancel()
+        self._touch_pending.clear()
+        for task in list(self._tasks):
+            task.cancel()
+
+    # -- shared leases (registry.py: touch, expire) ------------------------------------------------
+
+    def touch(self, session_id: uuid.UUID) -> None:
+        """Lease activity of a temporary entry: written now, or once the rate limit allows."""
+        if self._mirroring or session_id in self._touch_pending:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        wait = self._touched.get(session_id, -ACTIVITY_INTERVAL) + ACTIVITY_INTERVAL - loop.time()
+        self._touch_pending[session_id] = loop.call_later(max(0.0, wait), self._touch_now, session_id)
+
+    def _touch_now(self, session_id: uuid.UUID) -> None:
+        self._touch_pending.pop(session_id, None)
+        self._spawn(self._write_lease(session_id))
+
+    async def _write_lease(self, session_id: uuid.UUID) -> None:
+        first = self.registry.get(session_id)
+        for _ in range(3):  # a conflict refreshes this node's copy (merging the leases): then again
+            entry = self.registry.get(session_id)
+            if entry is None or entry is not first or not self.registry.shared(entry):
+                return  # gone, or replaced by another node's (resumed there): that node writes now
+            try:
+                written = self.put(entry.record())
+                if written is not None:
+                    await written
+                return
+            except ProtocolError as error:
+                if error.code != ErrorCode.ACCESS_DENIED:
+                    return  # NATS unreachable: logged; the next activity writes again
+
+    def expire(self, session_id: uuid.UUID) -> None:
+        """The registry found the entry's lease over: decide it against the bucket (once per node)."""
+        if session_id in self._deciding:
+            return
+        self._deciding.add(session_id)
+        self._spawn(self._decide(session_id))
+
+    async def _decide(self, session_id: uuid.UUID) -> None:
+        key = str(session_id)
+        retry = False
+        mine = await self._in_turn(session_id)
+        try:
+            try:
+                current = await asyncio.wait_for(self.kv.get(key), REQUEST_TIMEOUT)
+            except KeyNotFoundError:
+                self._gone(session_id)
+                return
+            record, _, _, _ = decode_value(current.value)
+            due = removal_at(
+                bool(record.get("permanent")),
+                int(record["keep_alive_s"]),
+                int(record["expiry_s"]),
+                float(record["last_activity"]),
+                None if record.get("closed_at") is None else float(record["closed_at"]),
+            )
+            if due is None or due + self.lease_grace > self.registry.clock():
+                self._mirror(session_id, current.value, current.revision)  # activity elsewhere: not yet
+                self._reschedule(session_id)
+                return
+            try:
+                await asyncio.wait_for(self.kv.delete(key, last=current.revision), REQUEST_TIMEOUT)
+            except KeyWrongLastSequenceError:
+                # Another node removed it first, or wrote activity meanwhile: the bucket decides.
+                logger.debug("sub-session %s: its expiry was decided elsewhere", session_id)
+                await self._follow_bucket(session_id)
+                return
+            logger.info("sub-session %s expired: removed from the cluster by node %s", session_id, self.node_name)
+            self._gone(session_id)
+        except (KeyError, TypeError, ValueError) as error:
+            logger.error("sub-session %s in the cluster cannot be read (%s)", session_id, error)
+        except Exception as error:  # NATS unreachable, timed out: decided once it is back
+            logger.warning("the expiry of sub-session %s cannot be decided now: %s", session_id, error)
+            retry = True
+        finally:
+            self._deciding.discard(session_id)
+            self._turn_done(session_id, mine)
+        if retry:
+            asyncio.get_running_loop().call_later(ACTIVITY_INTERVAL, self._retry_expiry, session_id)
+
+    def _retry_expiry(self, session_id: uuid.UUID) -> None:
+        if self.registry.get(session_id) is not None:
+            self.expire(session_id)
+
+    def _reschedule(self, session_id: uuid.UUID) -> None:
+        entry = self.registry.get(session_id)
+        if entry is not None:
+            self.registry.reschedule(entry)
+
+    async def _follow_bucket(self, session_id: uuid.UUID) -> None:
+        try:
+            current = await asyncio.wait_for(self.kv.get(str(session_id)), REQUEST_TIMEOUT)
+        except KeyNotFoundError:
+            self._gone(session_id)
+            return
+        self._mirror(session_id, current.value, current.revision)
+        self._reschedule(session_id)
+
+    def _gone(self, session_id: uuid.UUID) -> None:
+        """The bucket no longer has the entry: neither has this node."""
+        self._drop(session_id)
+        local = self.registry.get(session_id)
+        if local is not None:
+            self._forget(local)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -167,6 +316,10 @@ class ClusterSubSessionStore:
                     self.kv.update(key, value, last=revision), REQUEST_TIMEOUT
                 )
             self._note(session_id, value)
+            try:
+                self._touched[session_id] = asyncio.get_running_loop().time()
+            except RuntimeError:
+                pass
         except KeyWrongLastSequenceError:
             await self._refresh(session_id, entry, created=revision is None)
             if revision is None:
@@ -209,6 +362,11 @@ class ClusterSubSessionStore:
         self.revisions.pop(session_id, None)
         self.attached_on.pop(session_id, None)
         self.principals.pop(session_id, None)
+        self.writers.pop(session_id, None)
+        self._touched.pop(session_id, None)
+        pending = self._touch_pending.pop(session_id, None)
+        if pending is not None:
+            pending.cancel()
 
     def _note(self, session_id: uuid.UUID, value: bytes) -> None:
         """Remember where the bucket says an entry is attached, and who logged in last."""
@@ -216,6 +374,7 @@ class ClusterSubSessionStore:
             _, writer, attached, principal = decode_value(value)
         except ValueError:
             return
+        self.writers[session_id] = writer
         if attached:
             self.attached_on[session_id] = writer
         else:
@@ -232,6 +391,8 @@ class ClusterSubSessionStore:
             record, writer, attached, principal = decode_value(current.value)
             if not attached or writer != node:
                 return None
+            if not record.get("permanent") and record.get("closed_at") is None:
+                record = {**record, "closed_at": self.registry.clock()}  # its connection ended with the node
             value = encode_value(record, self.node_name, False, principal)
             revision: int = await self.kv.update(key, value, last=current.revision)
         except KeyWrongLastSequenceError:
@@ -239,8 +400,7 @@ class ClusterSubSessionStore:
         except Exception as error:
             logger.debug("sub-session %s not claimed: %s", session_id, error)
             return None
-        self.revisions[session_id] = revision
-        self._note(session_id, value)
+        self._mirror(session_id, value, revision)
         return revision
 
     async def mark_detached(self, session_id: uuid.UUID) -> None:
@@ -254,7 +414,10 @@ class ClusterSubSessionStore:
                 return
             if entry.attachment is not None and not self.leaving:
                 return  # resumed here meanwhile
-            value = encode_value(entry.record(), self.node_name, False, self.principals.get(session_id))
+            record = entry.record()
+            if not entry.permanent and record["closed_at"] is None:
+                record["closed_at"] = self.registry.clock()  # this node leaves: its lease runs elsewhere
+            value = encode_value(record, self.node_name, False, self.principals.get(session_id))
             self.revisions[session_id] = await asyncio.wait_for(
                 self.kv.update(str(session_id), value, last=revision), REQUEST_TIMEOUT
             )
@@ -366,9 +529,10 @@ class ClusterSubSessionStore:
         self.revisions[session_id] = revision
         self._note(session_id, value)
         local = self.registry.get(session_id)
-        if local is not None and attached and writer != self.node_name:
+        if local is not None and attached and writer != self.node_name and local.kind != _JSON:
             # Resumed on another node: it leaves this node's connection, and what this node retained
-            # for it is stale (the other node delivers from now on).
+            # for it is stale (the other node delivers from now on). A JSON session is used by
+            # requests on any node at once (the JSON front end holds its entry): updated in place.
             if local.attachment is not None:
                 logger.info("sub-session %s was resumed on node %s", session_id, writer)
             self._forget(local)
@@ -380,6 +544,11 @@ class ClusterSubSessionStore:
         self._mirroring = True
         try:
             self.registry.alter(local, _options(record))
+            if not local.permanent:
+                closed_at = record.get("closed_at")
+                self.registry.merge_lease(
+                    local, float(record["last_activity"]), None if closed_at is None else float(closed_at)
+                )
         finally:
             self._mirroring = False
         if local.status == BANNED:

@@ -7,6 +7,8 @@ each such entry that has a last will (a revision-checked update marking it detac
 can succeed), and fires the will `delay_s` later unless the entry changed meanwhile (resumed,
 pinged into a new revision, altered or deleted). The write is checked with the rights of the
 principal that logged in last (its roles as they were then, the access rules as they are now).
+The same claim starts the lease of a temporary sub-session (expiry_s > 0) the dead node held attached:
+its connection-closed time is the claim's time.
 """
 
 from __future__ import annotations
@@ -75,7 +77,10 @@ class OrphanWills:
         candidates = []
         for session_id, node in list(self.store.attached_on.items()):
             entry = self.registry.get(session_id)
-            if node != me and session_id not in self.pending and entry is not None and entry.last_will is not None:
+            if node == me or session_id in self.pending or entry is None:
+                continue
+            # With a will, it fires; a temporary one's lease must start running (closed with the node).
+            if entry.last_will is not None or not entry.permanent:
                 candidates.append((session_id, node))
         if not candidates:
             return 0
@@ -86,6 +91,8 @@ class OrphanWills:
                 continue
             revision = await self.store.claim(session_id, node)
             entry = self.registry.get(session_id)
+            if revision is not None and entry is not None and entry.last_will is None:
+                logger.info("node %s is gone: the lease of sub-session %s runs from now", node, session_id)
             if revision is None or entry is None or entry.last_will is None:
                 continue
             will = entry.last_will

@@ -114,13 +114,16 @@ class SubSessionEntry:
     subscriptions: dict[uuid.UUID, BoundSubscription] = field(default_factory=dict)
     scheduled: float | None = None
     """The due time of this entry's item in the registry's timer heap."""
+    stored: bool = False
+    """The store holds it (it stays there, also if its options change so that it would not go there now)."""
 
     @property
     def connected(self) -> bool:
         return self.attachment is not None
 
     def record(self) -> dict[str, Any]:
-        """What storage keeps of a permanent entry (not its attachment, principal or counters)."""
+        """What storage keeps of an entry (not its attachment, principal or counters): a permanent one,
+        or in a cluster a temporary one with an expiry (closed_at and last_activity are its lease)."""
         return {
             "id": self.id,
             "owner": self.owner,
@@ -128,6 +131,7 @@ class SubSessionEntry:
             "method": self.method,
             "created": self.created,
             "last_activity": self.last_activity,
+            "closed_at": self.closed_at,
             "permanent": self.permanent,
             "keep_alive_s": self.keep_alive_s,
             "expiry_s": self.expiry_s,

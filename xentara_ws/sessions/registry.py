@@ -4,6 +4,10 @@ One registry per server (`server.state.sub_sessions`). It owns the entries, thei
 a front end (a CBOR connection's Session, or anything with the `Attachment` shape), their leases
 and last wills (one timer for the whole registry over a heap: lazy items, re-checked when due),
 the retained changes of bound subscriptions while detached, and persistence of permanent entries.
+A store that shares leases (`keeps_leases`, the cluster's KV bucket) also keeps the temporary
+entries that can outlive their connection (expiry_s > 0), with their lease state; the registry then
+reports lease activity to it (`touch`) and lets it decide an expiry (`expire`) instead of removing
+the entry itself, so that only one node of a cluster removes it.
 
 Time is the injected `clock` (seconds, wall clock by default, as time stamps are reported);
 tests advance a fake clock and call `tick()`. Commands decide *whether* something is allowed;
@@ -142,6 +146,7 @@ class SubSessionRegistry:
         entry.closed_at = None
         if entry.attachment is not attachment:
             self._attach(entry, attachment, catch_up=True)
+        self._touch(entry)
         self._schedule(entry)
 
     def detach(self, entry: SubSessionEntry, *, lost: bool, lease: bool | None = None) -> None:
@@ -161,8 +166,9 @@ class SubSessionRegistry:
             if lost and not entry.lost:
                 self._loss(entry, now)
             if self._expired(entry, now):
-                self._remove(entry)
+                self._expire(entry)
                 return
+        self._touch(entry)
         self._schedule(entry)
 
     def connection_lost(self, attachment: Attachment) -> None:
@@ -195,6 +201,7 @@ class SubSessionRegistry:
         entry.requests_total += 1
         entry.requests.add(now)
         self._refresh(entry, now)
+        self._touch(entry)
         if entry.scheduled is None and entry.keep_alive_s > 0:
             self._schedule(entry)
 
@@ -251,7 +258,28 @@ class SubSessionRegistry:
     # -- views ----------------------------------------------------------------------------------
 
     def expires_at(self, entry: SubSessionEntry) -> float | None:
-        return removal_at(entry.permanent, entry.keep_alive_s, entry.expiry_s, entry.last_activity, entry.closed_at)
+        due = removal_at(entry.permanent, entry.keep_alive_s, entry.expiry_s, entry.last_activity, entry.closed_at)
+        if due is not None and self.shared(entry):
+            # The store's copy of the lease may lag the latest activity by its write interval.
+            due += getattr(self.store, "lease_grace", 0.0)
+        return due
+
+    def shared(self, entry: SubSessionEntry) -> bool:
+        """Whether the store keeps this entry: permanent ones always; temporary ones that can
+        outlive their connection (expiry_s > 0) when the store shares leases (a cluster)."""
+        if entry.permanent or entry.stored:
+            return True
+        return entry.expiry_s > 0 and bool(getattr(self.store, "keeps_leases", False))
+
+    def merge_lease(self, entry: SubSessionEntry, last_activity: float, closed_at: float | None) -> None:
+        """Another node's view of the lease (from a shared store): the later activity counts; the
+        connection-closed time only while this node does not hold the entry attached."""
+        entry.last_activity = max(entry.last_activity, last_activity)
+        if entry.attachment is None:
+            if closed_at is not None and entry.closed_at is not None:
+                closed_at = max(entry.closed_at, closed_at)
+            entry.closed_at = closed_at
+        self._reschedule(entry)
 
     def health(self, entry: SubSessionEntry) -> tuple[str, list[str]]:
         now = self.clock()
@@ -281,16 +309,43 @@ class SubSessionRegistry:
             for subscription in entry.subscriptions.values():
                 subscription.session = entry
                 subscription.clock = self.clock
+            entry.stored = True
             self.entries[entry.id] = entry
             if entry.secondary_key is not None:
                 self._by_key[entry.secondary_key] = entry
+            if not entry.permanent:
+                # Its loss (if any) was handled where it happened; here only its removal is due.
+                entry.lost = entry.closed_at is not None
+                self._schedule(entry)
             count += 1
         return count
 
     def _persist(self, entry: SubSessionEntry) -> Durable:
-        if not entry.permanent or entry.id not in self.entries:
+        if not self.shared(entry) or entry.id not in self.entries:
             return None
+        entry.stored = True
         return self.store.put(entry.record())
+
+    def _touch(self, entry: SubSessionEntry) -> None:
+        """Lease activity of a shared temporary entry: the store writes it when it sees fit."""
+        if entry.permanent or not self.shared(entry) or entry.id not in self.entries:
+            return
+        touch = getattr(self.store, "touch", None)
+        if touch is not None:
+            touch(entry.id)
+
+    def _expire(self, entry: SubSessionEntry) -> None:
+        """Its lease ended here: removed, or (a shared store that decides expiries) handed to the store."""
+        decide = getattr(self.store, "expire", None)
+        if decide is not None and self.shared(entry):
+            entry.scheduled = None
+            decide(entry.id)
+            return
+        self._remove(entry)
+
+    def reschedule(self, entry: SubSessionEntry) -> None:
+        """The lease state changed outside the registry (a store's decision): plan the next event."""
+        self._reschedule(entry)
 
     # -- timers -----------------------------------------------------------------------------------
 
@@ -328,7 +383,7 @@ class SubSessionRegistry:
             entry.lapsed = entry.attachment is not None
             self._loss(entry, lapse)
         if self._expired(entry, now):
-            self._remove(entry)
+            self._expire(entry)
             return
         self._schedule(entry)
 
@@ -529,7 +584,7 @@ class SubSessionRegistry:
             subscription.retained.clear()
         entry.scheduled = None
         logger.debug("sub-session %s removed", entry.id)
-        return self.store.delete(entry.id) if entry.permanent else None
+        return self.store.delete(entry.id) if self.shared(entry) else None
 
     # -- options ------------------------------------------------------------------------------------
 
@@ -550,7 +605,7 @@ def _from_record(record: Record, resolve: Callable[[uuid.UUID], Any]) -> SubSess
         method=int(record["method"]),
         created=float(record["created"]),
         last_activity=float(record["last_activity"]),
-        permanent=True,
+        permanent=bool(record.get("permanent", True)),
         keep_alive_s=int(record["keep_alive_s"]),
         expiry_s=int(record["expiry_s"]),
         status=str(record["status"]),
@@ -560,6 +615,8 @@ def _from_record(record: Record, resolve: Callable[[uuid.UUID], Any]) -> SubSess
         kind=str(record.get("kind", "cbor")),
     )
     entry.secondary_key = record.get("secondary_key")
+    closed_at = record.get("closed_at")
+    entry.closed_at = None if closed_at is None else float(closed_at)
     for definition in record.get("subscriptions", ()):
         items = []
         for element_uuid, keys in definition[1]:

@@ -9,7 +9,9 @@ The interface (`SubSessionStore`) is four methods on plain records (the dicts of
 * `close() -> None`.
 
 `put` and `delete` may return an awaitable: the registry hands it back to the command, which
-awaits it before its reply goes out (durability before the reply, extensions §9.14). The SQLite
+awaits it before its reply goes out (durability before the reply, extensions §9.14). A store may
+also share leases (`keeps_leases = True`, `lease_grace` seconds, `touch(id)`, `expire(id)`: the
+cluster's KV bucket): it then keeps temporary entries with expiry_s > 0 too (see registry.py). The SQLite
 store answers synchronously: each change is one short transaction committed before `put`
 returns (a few hundred microseconds on a local disk; see the README). A network store (a NATS
 key-value bucket, later) returns an awaitable instead and keeps the same contract.

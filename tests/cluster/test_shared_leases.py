@@ -1,0 +1,260 @@
+"""Temporary sub-sessions with an expiry in the cluster's bucket: shared, and their expiry decided once.
+
+Two registries (two nodes) on one in-memory bucket with the same fake clock; the bucket's watch is
+played by handing each node the other's writes (`apply`), as the watch does.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from support.cluster import MemoryKV, eventually
+from support.sessions import FakeClock
+
+from xentara_ws.cluster.sub_sessions import ClusterSubSessionStore, decode_value
+from xentara_ws.sessions.registry import SubSessionRegistry
+from xentara_ws.sessions.storage import MemoryStore
+
+EXPIRY = 5
+REMOVED = "expired: removed from the cluster"
+
+
+class Attached:
+    """A front end an entry can be attached to (the registry's Attachment shape)."""
+
+    def __init__(self) -> None:
+        self.peer_address = "127.0.0.1:1"
+        self.sub_sessions: dict[uuid.UUID, Any] = {}
+        self.events = None
+        self.closed = False
+
+
+def node(kv: MemoryKV, clock: FakeClock, name: str) -> SubSessionRegistry:
+    registry = SubSessionRegistry(clock=clock)
+    registry.store = ClusterSubSessionStore(kv, registry, name, lambda _: None)
+    return registry
+
+
+def store_of(registry: SubSessionRegistry) -> ClusterSubSessionStore:
+    store = registry.store
+    assert isinstance(store, ClusterSubSessionStore)
+    return store
+
+
+def watch(kv: MemoryKV, registry: SubSessionRegistry, session_id: uuid.UUID) -> None:
+    """What the watch brings `registry`: the bucket's current value of the entry, or its deletion."""
+    key = str(session_id)
+    current = kv.entries.get(key)
+    if current is None:
+        change = SimpleNamespace(key=key, operation="DEL", value=None, revision=kv.sequence)
+    else:
+        change = SimpleNamespace(key=key, operation=None, value=current.value, revision=current.revision)
+    store_of(registry).apply(change)
+
+
+async def create_on(registry: SubSessionRegistry, attachment: Attached, **options: Any) -> uuid.UUID:
+    session_id = uuid.uuid4()
+    _, durable = registry.create(
+        session_id,
+        owner="user:operator",
+        creator="user:operator",
+        method=2,
+        principal=None,
+        attachment=attachment,
+        options={"expiry_s": EXPIRY, **options},
+    )
+    assert durable is not None  # it went to the bucket: the reply waits for it
+    await durable
+    return session_id
+
+
+async def test_a_temporary_sub_session_with_an_expiry_is_in_the_bucket_with_its_lease_and_known_to_the_other_node():
+    kv, clock = MemoryKV(), FakeClock()
+    a, b = node(kv, clock, "a"), node(kv, clock, "b")
+    session_id = await create_on(a, Attached(), keep_alive_s=10)
+    record, writer, attached, _ = decode_value(kv.entries[str(session_id)].value)
+    assert (record["permanent"], record["keep_alive_s"], record["expiry_s"]) == (False, 10, EXPIRY)
+    assert (record["last_activity"], record["closed_at"], writer, attached) == (clock.now, None, "a", True)
+    watch(kv, b, session_id)
+    mirrored = b.get(session_id)
+    assert mirrored is not None and not mirrored.permanent and mirrored.expiry_s == EXPIRY
+
+
+async def test_a_temporary_sub_session_with_vendor_defaults_stays_on_its_node():
+    kv, clock = MemoryKV(), FakeClock()
+    a = node(kv, clock, "a")
+    _, durable = a.create(
+        uuid.uuid4(), owner="user:operator", creator="user:operator", method=2, principal=None, attachment=Attached()
+    )
+    assert durable is None and kv.entries == {}
+
+
+async def test_without_a_cluster_temporary_sub_sessions_are_not_stored():
+    store = MemoryStore()
+    registry = SubSessionRegistry(clock=FakeClock(), store=store)
+    registry.create(
+        uuid.uuid4(),
+        owner="user:operator",
+        creator="user:operator",
+        method=2,
+        principal=None,
+        attachment=Attached(),
+        options={"expiry_s": EXPIRY},
+    )
+    assert store.load() == []
+
+
+async def test_the_lost_connection_is_written_and_the_expiry_is_decided_by_exactly_one_node(caplog):
+    caplog.set_level(logging.INFO, logger="xentara_ws.cluster.sub_sessions")
+    kv, clock = MemoryKV(), FakeClock()
+    a, b = node(kv, clock, "a"), node(kv, clock, "b")
+    attachment = Attached()
+    session_id = await create_on(a, attachment)
+    watch(kv, b, session_id)
+    a.connection_lost(attachment)  # the lease runs from now
+
+    async def closed_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] == clock.now
+
+    await eventually(closed_in_bucket, timeout=5)
+    watch(kv, b, session_id)
+    clock.advance(EXPIRY + 0.5)  # due on both nodes' own arithmetic, but within the write interval
+    a.tick()
+    b.tick()
+
+    async def both_decided() -> bool:
+        return str(session_id) in kv.entries and a.get(session_id) is not None and b.get(session_id) is not None
+
+    await eventually(both_decided, timeout=5)  # not removed early: the bucket may lag the activity
+    clock.advance(1)
+    a.tick()
+    b.tick()
+
+    async def gone_everywhere() -> bool:
+        return str(session_id) not in kv.entries and a.get(session_id) is None and b.get(session_id) is None
+
+    await eventually(gone_everywhere, timeout=5)
+    removals = [r.getMessage() for r in caplog.records if REMOVED in r.getMessage()]
+    assert len(removals) == 1, removals
+
+
+async def test_activity_written_by_another_node_postpones_the_expiry_a_stale_node_finds_due():
+    kv, clock = MemoryKV(), FakeClock()
+    a, b = node(kv, clock, "a"), node(kv, clock, "b")
+    attachment = Attached()
+    session_id = await create_on(a, attachment)
+    a.connection_lost(attachment)
+
+    async def closed_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] is not None
+
+    await eventually(closed_in_bucket, timeout=5)
+    watch(kv, b, session_id)
+    clock.advance(EXPIRY - 1)
+    on_b = b.get(session_id)
+    assert on_b is not None
+    b.attach(on_b, Attached())  # used on b (a JSON request, say): b writes the new lease state
+    b.detach(on_b, lost=False, lease=True)
+    used_at = clock.now
+
+    async def activity_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["last_activity"] == used_at
+
+    await eventually(activity_in_bucket, timeout=5)
+    clock.advance(3)  # a (which did not hear of it) finds its copy due
+    a.tick()
+    on_a = a.get(session_id)
+
+    async def rescheduled_on_a() -> bool:
+        return on_a is not None and a.expires_at(on_a) == used_at + EXPIRY + store_of(a).lease_grace
+
+    await eventually(rescheduled_on_a, timeout=5)
+    assert str(session_id) in kv.entries and a.get(session_id) is on_a
+
+
+async def test_a_stale_deletion_attempt_loses_and_the_node_follows_the_bucket(caplog):
+    caplog.set_level(logging.INFO, logger="xentara_ws.cluster.sub_sessions")
+    kv, clock = MemoryKV(), FakeClock()
+    a, b = node(kv, clock, "a"), node(kv, clock, "b")
+    attachment = Attached()
+    session_id = await create_on(a, attachment)
+    a.connection_lost(attachment)
+
+    async def closed_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] is not None
+
+    await eventually(closed_in_bucket, timeout=5)
+    watch(kv, b, session_id)
+    clock.advance(EXPIRY + 2)
+    a.tick()
+
+    async def removed_by_a() -> bool:
+        return str(session_id) not in kv.entries and a.get(session_id) is None
+
+    await eventually(removed_by_a, timeout=5)
+    b.tick()  # b never heard of the deletion (its watch is late): its own decision finds nothing to remove
+
+    async def dropped_on_b() -> bool:
+        return b.get(session_id) is None
+
+    await eventually(dropped_on_b, timeout=5)
+    assert [r.getMessage() for r in caplog.records if REMOVED in r.getMessage()] == [
+        f"sub-session {session_id} {REMOVED} by node a"
+    ]
+
+
+@pytest.mark.parametrize("permanent", [True, False])
+async def test_a_node_that_leaves_cleanly_starts_the_lease_of_what_it_held(permanent):
+    kv, clock = MemoryKV(), FakeClock()
+    a = node(kv, clock, "a")
+    session_id = await create_on(a, Attached(), permanent=permanent)
+    await store_of(a).leave()
+    record, _, attached, _ = decode_value(kv.entries[str(session_id)].value)
+    assert attached is False
+    assert record["closed_at"] == (None if permanent else clock.now)
+
+
+async def test_a_shared_sub_session_altered_to_no_expiry_stays_in_the_bucket_and_follows_its_changes():
+    kv, clock = MemoryKV(), FakeClock()
+    a = node(kv, clock, "a")
+    session_id = await create_on(a, Attached())
+    entry = a.get(session_id)
+    assert entry is not None
+    durable = a.alter(entry, {"expiry_s": 0, "description": "short now"})
+    assert durable is not None
+    await durable
+    record, _, _, _ = decode_value(kv.entries[str(session_id)].value)
+    assert (record["expiry_s"], record["description"]) == (0, "short now")
+
+
+async def test_a_lost_sub_session_whose_will_is_pending_stays_attached_to_its_node_in_the_bucket():
+    from xentara_ws.sessions.will import LastWill
+
+    kv, clock = MemoryKV(), FakeClock()
+    a = node(kv, clock, "a")
+    attachment = Attached()
+    session_id = uuid.uuid4()
+    _, durable = a.create(
+        session_id,
+        owner="user:operator",
+        creator="user:operator",
+        method=2,
+        principal="operator",
+        attachment=attachment,
+        options={"expiry_s": EXPIRY, "last_will": LastWill(uuid.uuid4(), 11, 1, 60)},
+    )
+    assert durable is not None
+    await durable
+    a.connection_lost(attachment)
+    assert a.will_pending(session_id)
+
+    async def closed_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] == clock.now
+
+    await eventually(closed_in_bucket, timeout=5)
+    _, writer, attached, _ = decode_value(kv.entries[str(session_id)].value)
+    assert (writer, attached) == ("a", True)  # should a die before the will fires, the leader claims it
