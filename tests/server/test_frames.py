@@ -339,3 +339,34 @@ async def test_a_plain_get_on_the_websocket_route_is_426():
     connection.data_received(b"GET /api/ws HTTP/1.1\r\nHost: x\r\n\r\n")
     written = transport.take()
     assert written.startswith(b"HTTP/1.1 426 ") and b"Upgrade: websocket" in written
+
+
+async def test_a_client_that_half_closes_after_its_request_still_gets_the_response():
+    from xentara_ws.edge import HttpResponse
+
+    edge = make_edge()
+    ready: asyncio.Future[HttpResponse] = asyncio.get_running_loop().create_future()
+    edge.add_http_route("/slow", lambda request: ready)
+    connection, transport = attach(edge)
+    connection.data_received(b"GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert connection.eof_received() is True
+    ready.set_result(HttpResponse.text("done", 200))
+    await asyncio.sleep(0)
+    written = transport.take()
+    assert written.startswith(b"HTTP/1.1 200 ") and written.endswith(b"done") and transport.closing
+
+
+async def test_a_client_that_leaves_during_an_async_admission_leaves_no_session_behind():
+    admitted = asyncio.Event()
+
+    class SlowGate:
+        async def admit(self, request: HttpRequest) -> str:
+            await admitted.wait()
+            return "someone"
+
+    edge = Edge(ServerState(model=small_model()), SlowGate())
+    _, transport, _ = open_websocket(edge)
+    transport.abort()
+    admitted.set()
+    await asyncio.sleep(0.01)
+    assert edge.api.sessions() == [] and not edge.connections

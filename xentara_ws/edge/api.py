@@ -65,7 +65,8 @@ class CborApi:
         except UpgradeRefused as refused:
             return refusal(refused)
         if inspect.isawaitable(principal):
-            return self._admit_later(principal, request, channel)
+            # Started at once, so that it is awaited even if the client leaves before the edge awaits us.
+            return self._admit_later(asyncio.ensure_future(principal), request, channel)
         return self._open(principal, request, channel)
 
     async def _admit_later(

@@ -113,7 +113,12 @@ class EdgeConnection(asyncio.Protocol):
         if ws is not None:
             ws.receive_eof()
             self._transmit()
-        return None  # close the transport: neither HTTP nor WebSocket needs to write after the peer's EOF
+            return None  # close the transport: WebSocket never writes after the peer's EOF
+        if self._request is not None or self._waiting is not None:
+            # A client that half-closed after its request still gets the response, then the close.
+            self._close_after_response = True
+            return True
+        return None
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
@@ -525,7 +530,14 @@ class EdgeConnection(asyncio.Protocol):
         self._hold()
 
         def resolved(resolved_future: asyncio.Future[Any]) -> None:
-            if self._waiting is not resolved_future or self.closed:
+            if self.closed:
+                # The client left while an upgrade was being admitted: a session made for it ends now.
+                if not resolved_future.cancelled() and resolved_future.exception() is None:
+                    outcome = resolved_future.result()
+                    if not isinstance(outcome, HttpResponse | bytes | str) and hasattr(outcome, "on_close"):
+                        outcome.on_close()
+                return
+            if self._waiting is not resolved_future:
                 return
             self._waiting = None
             done(resolved_future)
