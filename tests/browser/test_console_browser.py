@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +18,13 @@ from xentara_ws.demo import DEMO_PASSWORD, DEMO_USER, OPERATOR_PASSWORD, OPERATO
 from xentara_ws.protocol.identifiers import Attribute
 from xentara_ws.server.app import XentaraServer
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# The README's pictures are refreshed with XENTARA_UPDATE_SCREENSHOTS=1; every other run takes them into a
+# scratch folder, so a test run never leaves the committed files modified.
+SCREENSHOTS = (
+    Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    if os.environ.get("XENTARA_UPDATE_SCREENSHOTS") == "1"
+    else Path(tempfile.gettempdir()) / "xentara-ws-screenshots"
+)
 TEMPERATURE = "Plant.Tank.Temperature"
 SETPOINT = "Plant.Line.Setpoint"
 
