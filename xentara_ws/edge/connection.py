@@ -18,7 +18,7 @@ import http
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import h11
 from websockets.frames import Frame, Opcode
@@ -26,11 +26,26 @@ from websockets.http11 import Request
 from websockets.protocol import OPEN
 from websockets.server import ServerProtocol
 
-from .http import HttpRequest, HttpResponse, WebSocketApp, WebSocketSession, format_peer
-from .routes import Route
+from ..server.state import ServerState
+from .http import HttpHandler, HttpRequest, HttpResponse, WebSocketApp, WebSocketSession, format_peer
+from .routes import Route, RouteTable
 
-if TYPE_CHECKING:
-    from .server import Edge
+
+class Edge(Protocol):
+    """What a connection needs of the edge that accepted it (`edge.server.Edge` is the one)."""
+
+    state: ServerState
+    read_buffer: memoryview
+    http_routes: RouteTable[HttpHandler]
+    websocket_routes: RouteTable[WebSocketApp]
+
+    def not_found(self, request: HttpRequest) -> HttpResponse: ...
+
+    def connection_made(self, connection: EdgeConnection) -> None: ...
+
+    def websocket_opened(self, connection: EdgeConnection) -> None: ...
+
+    def connection_lost(self, connection: EdgeConnection) -> None: ...
 
 logger = logging.getLogger(__name__)
 
