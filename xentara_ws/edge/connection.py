@@ -47,6 +47,7 @@ class Edge(Protocol):
 
     def connection_lost(self, connection: EdgeConnection) -> None: ...
 
+
 logger = logging.getLogger(__name__)
 
 # websockets logs request headers (Authorization!) and frame payloads at DEBUG: secrets must never

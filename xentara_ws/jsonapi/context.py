@@ -4,20 +4,40 @@ from __future__ import annotations
 
 import inspect
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ..model.element import AttributeSpec, Element
 from ..protocol.codec import decode
 from ..protocol.errors import ErrorCode, ProtocolError
-from ..server.commands.context import NO_RESULT, CommandContext, Encoded
+from ..server.commands.context import NO_RESULT, CommandContext, Encoded, Handler
 from ..server.connection_state import ConnectionState
+from ..server.state import ServerState
 from .envelope import ActionError, JsonRequest, ReplyWarning, invalid, session_not_found
+from .sessions import JsonSession, JsonSessions
 
-if TYPE_CHECKING:
-    from .service import JsonApi
-    from .sessions import JsonSession
+
+class JsonApi(Protocol):
+    """What an action needs of the service running it (`service.JsonApi` is the one)."""
+
+    state: ServerState
+    handlers: Mapping[int, Handler]
+    sessions: JsonSessions
+
+    async def settle(self, session: JsonSession) -> None: ...
+
+    async def wait_for_events(self, session: JsonSession, subscription_id: str | None, timeout: float) -> None: ...
+
+    async def login_password(self, user: str, password: str, peer: str) -> tuple[Any, str]: ...
+
+    async def login_token(self, token: str, peer: str) -> tuple[Any, str]: ...
+
+    def login_anonymous(self) -> tuple[Any, str]: ...
+
+    async def new_session(
+        self, principal: Any, owner: str, method: int, options: dict[str, Any], ctx: ActionContext
+    ) -> tuple[str, JsonSession]: ...
 
 
 @dataclass(slots=True)
