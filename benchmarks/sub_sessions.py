@@ -34,6 +34,7 @@ from servers import SETPOINT_UUID, bench_model
 from xentara_ws.protocol.codec import decode, encode
 from xentara_ws.server.app import XentaraServer
 from xentara_ws.server.connection_state import ConnectionState
+from xentara_ws.server.limits import Limits
 from xentara_ws.sessions import NEVER, SubSessionRegistry
 
 
@@ -90,7 +91,9 @@ LOGIN = CBORTag(123, {0: "operator", 1: "secret"})
 
 
 async def socket_figures(size: int, operations: int) -> tuple[float, float, float]:
-    server = XentaraServer(bench_model(), sub_session_authenticator=AcceptAll())
+    # Room for the filled registry and the sub-sessions the benchmark itself creates.
+    limits = Limits(max_sub_sessions_total=size + 1000)
+    server = XentaraServer(bench_model(), sub_session_authenticator=AcceptAll(), limits=limits)
     fill(server.state.sub_sessions, size)
     await server.start("127.0.0.1", 0)
     try:
