@@ -72,7 +72,7 @@ class Error:
 class DataChange:
     """`[8, 0, {0: subscription id, 1: element, 2: values}]` (spec 3.4), `dropped` under key 256 if not 0."""
 
-    subscription_id: int
+    subscription_id: uuid.UUID
     element: uuid.UUID
     values: Mapping[Any, Any]
     dropped: int = 0
@@ -194,7 +194,7 @@ def encode_message(packets: Sequence[bytes]) -> bytes:
     return array_header(len(packets)) + b"".join(packets)
 
 
-def event_head(subscription_id: int) -> bytes:
+def event_head(subscription_id: uuid.UUID) -> bytes:
     """The part of every event prefix of one subscription, encoded once per subscription."""
     return _EVENT_HEAD + _MAP_3 + _KEY_SUBSCRIPTION + encode(subscription_id)
 
@@ -209,7 +209,7 @@ def encode_event(prefix: bytes, values: bytes) -> bytes:
     return _ONE_PACKET + prefix + values
 
 
-def encode_data_change(subscription_id: int, element: uuid.UUID, values: bytes, dropped: int = 0) -> bytes:
+def encode_data_change(subscription_id: uuid.UUID, element: uuid.UUID, values: bytes, dropped: int = 0) -> bytes:
     """One data-change packet with already encoded `values`; `dropped` (if not 0) under key 256."""
     middle = _KEY_SUBSCRIPTION + encode(subscription_id) + _KEY_ELEMENT + encode(element)
     if dropped:
