@@ -37,7 +37,7 @@ _KEY_DROPPED: Final = encode(256)
 _ONE_PACKET: Final = array_header(1)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: one is built per request packet, and frozen __init__ costs twice as much
 class Request:
     """`[0, message id, opcode, params?]` (spec 3.1); `params` is None when absent."""
 
