@@ -13,6 +13,7 @@ from xentara_ws.protocol.codec import RefusedPacket, decode, encode
 from xentara_ws.protocol.errors import ErrorCode
 from xentara_ws.protocol.packets import (
     DataChange,
+    EncodedSuccess,
     Error,
     Request,
     Success,
@@ -63,6 +64,7 @@ def test_parse_request_reads_an_encoded_request(request: Request) -> None:
 def test_success_around_an_encoded_result_is_the_whole_success_encoded(message_id: int, result: Any) -> None:
     assert encode_success_encoded(message_id, encode(result)) == encode_success(message_id, result)
     assert encode_success(message_id, result) == encode([1, message_id, result])
+    assert EncodedSuccess(message_id, encode(result)).encode() == encode_packet(Success(message_id, result))
 
 
 @given(ids, st.sampled_from(list(ErrorCode)), st.one_of(st.none(), st.text(max_size=20)))

@@ -56,6 +56,17 @@ class Success:
 
 
 @dataclass(frozen=True, slots=True)
+class EncodedSuccess:
+    """A success packet whose result is already encoded (a read served from the encoding cache)."""
+
+    message_id: int
+    result: bytes
+
+    def encode(self) -> bytes:
+        return encode_success_encoded(self.message_id, self.result)
+
+
+@dataclass(frozen=True, slots=True)
 class Error:
     """`[2, message id, {0: code, 1: message}]` (spec 3.3)."""
 
