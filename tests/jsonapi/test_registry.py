@@ -20,7 +20,7 @@ from xentara_ws.sessions import SqliteStore
 def cbor(api, principal=None):
     """A CBOR connection on the same server, and a function sending it one request."""
     dispatcher = Dispatcher(api.state, api.handlers)
-    connection = ConnectionState(principal=principal, peer="127.0.0.1", hello_done=True, protocol_version=1)
+    connection = ConnectionState.ready(principal=principal, peer="127.0.0.1", protocol_version=1)
 
     async def request(opcode: int, params=None):
         packet = [0, 1, opcode] if params is None else [0, 1, opcode, params]

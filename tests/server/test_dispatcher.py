@@ -12,6 +12,7 @@ from support.hardening import settled
 from support.models import REGISTER_UUID, small_model
 
 from xentara_ws.protocol.codec import TimePoint, decode, encode
+from xentara_ws.protocol.state import AWAITING_HELLO, CLOSED, READY
 from xentara_ws.server.connection_state import ConnectionState
 from xentara_ws.server.dispatcher import Dispatcher
 from xentara_ws.server.limits import Limits
@@ -255,3 +256,23 @@ def test_random_cbor_values_never_raise_and_always_get_well_formed_replies(messa
 def test_random_bytes_never_raise_and_always_get_well_formed_replies(data):
     reply = decode(_DISPATCHER.handle_bytes(hello(_DISPATCHER), data))
     _assert_well_formed(reply, None)
+
+
+def test_a_connection_moves_through_the_protocol_states():
+    dispatcher = make_dispatcher()
+    session = ConnectionState()
+    assert session.phase is AWAITING_HELLO
+    assert dispatcher.handle_message(session, [[0, 4, 3, {0: "Group 1.Data Point 1"}]])[0] == [
+        2,
+        4,
+        {0: -32000, 1: "missing client hello request"},
+    ]
+    session = hello(dispatcher)
+    assert session.phase is READY and session.hello_done
+    assert dispatcher.handle_message(session, [[0, 2, 14, {0: 1, 1: 1}]])[0][2][0] == -32001
+    dispatcher.connection_lost(session)
+    assert session.phase is CLOSED and session.closed and not session.hello_done
+    dispatcher.connection_lost(session)  # a second report of the same loss changes nothing
+    assert session.phase is CLOSED
+    # Nothing runs on a closed connection, not even a late client_hello.
+    assert dispatcher.handle_message(session, [[0, 5, 14, {0: 1, 1: 1}]])[0][2][0] == -32000

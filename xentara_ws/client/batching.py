@@ -12,6 +12,7 @@ from websockets.exceptions import ConnectionClosed
 from ..protocol.codec import encode
 from ..protocol.errors import ErrorCode
 from ..protocol.identifiers import Opcode, PacketType
+from ..protocol.packets import Request, to_item
 from .types import ConnectionFailed, XentaraError
 
 _MAX_MESSAGE_ID = 2**31
@@ -44,10 +45,7 @@ class RequestBatcher:
         self._next_id = self._next_id + 1 if self._next_id < _MAX_MESSAGE_ID else 1
         future: asyncio.Future[Any] = loop.create_future()
         self._pending[message_id] = future
-        packet: list[Any] = [PacketType.REQUEST, message_id, int(opcode)]
-        if params is not None:
-            packet.append(dict(params))
-        self._outbox.append(packet)
+        self._outbox.append(to_item(Request(message_id, int(opcode), None if params is None else dict(params))))
         if not self._flush_scheduled:
             # Everything requested before the loop gets back to us goes out in one message.
             self._flush_scheduled = True

@@ -22,8 +22,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from cbor2 import CBORTag
-
+from ..protocol.diagnostic import Tagged
 from .edn import render
 
 Variables = dict[str, Any]
@@ -63,7 +62,7 @@ def materialize(template: Any, variables: Variables) -> Any:
     if "$uuid" in template:
         return uuid.UUID(template["$uuid"])
     if "$tag" in template:
-        return CBORTag(int(template["$tag"]), materialize(template.get("value"), variables))
+        return Tagged(int(template["$tag"]), materialize(template.get("value"), variables))
     if "$bytes" in template:
         return bytes.fromhex(template["$bytes"])
     if "$float" in template:
@@ -149,7 +148,7 @@ def _special(pattern: dict[str, Any], item: Any, variables: Variables, path: str
             return f"{path}: expected the UUID {literal}, got {got}"
         return None
     if "$tag" in pattern:
-        if not isinstance(item, CBORTag) or item.tag != pattern["$tag"]:
+        if not isinstance(item, Tagged) or item.tag != pattern["$tag"]:
             return f"{path}: expected tag {pattern['$tag']}, got {got}"
         return match(pattern.get("value", {"$any": None}), item.value, variables, f"{path}<{item.tag}>")
     if "$timestamp" in pattern:
@@ -220,7 +219,7 @@ def _special(pattern: dict[str, Any], item: Any, variables: Variables, path: str
 def _timestamp(item: Any, path: str) -> str | None:
     """Spec 4.4 and 10.14: a server always emits `1001({4: 4([-9, ns])})`."""
     wanted = "1001({4: 4([-9, <ns>])})"
-    if not isinstance(item, CBORTag) or item.tag != 1001:
+    if not isinstance(item, Tagged) or item.tag != 1001:
         return f"{path}: expected a time stamp {wanted}, got {render(item)}"
     content = item.value
     if isinstance(content, dict) and set(content) == {1} and isinstance(content[1], float) and math.isinf(content[1]):
@@ -229,7 +228,7 @@ def _timestamp(item: Any, path: str) -> str | None:
         return f"{path}: expected a time stamp {wanted}, got {render(item)}"
     fraction = content[4]
     if (
-        not isinstance(fraction, CBORTag)
+        not isinstance(fraction, Tagged)
         or fraction.tag != 4
         or not isinstance(fraction.value, list)
         or len(fraction.value) != 2

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from cbor2 import CBORTag
 from websockets.exceptions import InvalidStatus
 
 from ..client.types import ConnectionFailed
+from ..protocol.diagnostic import Tagged
 from .edn import render, render_message
 from .patterns import PatternError, Variables, match, materialize
 from .transport import Closed, Connection, Received, Target
@@ -265,7 +265,7 @@ async def discover(suite: Suite) -> None:
 def _is_end_of_time(value: Any) -> bool:
     """`1001({1: ±Infinity})`: the minimum or maximum time stamp (e.g. a change time of "never")."""
     return (
-        isinstance(value, CBORTag)
+        isinstance(value, Tagged)
         and value.tag == 1001
         and isinstance(value.value, dict)
         and isinstance(value.value.get(1), float)
@@ -279,7 +279,7 @@ async def _finite_time_attribute(connection: Connection, element: uuid.UUID, can
     values = reply[2] if isinstance(reply, list) and len(reply) == 3 and isinstance(reply[2], dict) else {}
     for attribute in candidates:
         tagged = values.get(attribute)
-        if isinstance(tagged, CBORTag) and tagged.tag == 121 and not _is_end_of_time(tagged.value):
+        if isinstance(tagged, Tagged) and tagged.tag == 121 and not _is_end_of_time(tagged.value):
             return attribute
     return candidates[0]
 
@@ -344,13 +344,13 @@ async def _find_readable(suite: Suite, connection: Connection) -> tuple[uuid.UUI
         reply = await connection.request(4, {0: element, 1: [11, *times]})
         values = reply[2] if isinstance(reply, list) and len(reply) == 3 and isinstance(reply[2], dict) else {}
         tagged = values.get(11)
-        if not (isinstance(tagged, CBORTag) and tagged.tag == 121):
+        if not (isinstance(tagged, Tagged) and tagged.tag == 121):
             continue
         found = (element, meta[0], attributes)
         if fallback is None:
             fallback = found
         if any(
-            isinstance(v, CBORTag) and v.tag == 121 and not _is_end_of_time(v.value)
+            isinstance(v, Tagged) and v.tag == 121 and not _is_end_of_time(v.value)
             for k, v in values.items()
             if k != 11
         ):
@@ -387,7 +387,7 @@ async def _find_writable(suite: Suite, connection: Connection) -> None:
         tagged = (
             reply[2].get(11) if isinstance(reply, list) and len(reply) == 3 and isinstance(reply[2], dict) else None
         )
-        if not (isinstance(tagged, CBORTag) and tagged.tag == 121):
+        if not (isinstance(tagged, Tagged) and tagged.tag == 121):
             continue
         suite.variables["writable"] = element
         suite.variables["writable_key"] = meta[0] if meta else str(element)
@@ -839,7 +839,7 @@ async def _max_update_rate(suite: Suite, result: CaseResult) -> None:
         if gaps and min(gaps) < _MAX_RATE_MS / 4000:
             raise CaseFailed(f"two events {min(gaps) * 1000:.0f} ms apart, under the maximum rate of {_MAX_RATE_MS} ms")
         last = events[-1][1].get(2, {}).get(11)
-        if not (isinstance(last, CBORTag) and last.tag == 121 and last.value == values[-1]):
+        if not (isinstance(last, Tagged) and last.tag == 121 and last.value == values[-1]):
             raise CaseFailed(
                 f"the last event must carry the last written value {render(values[-1])}, got {render(last)}"
             )

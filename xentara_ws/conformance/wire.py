@@ -1,74 +1,10 @@
 """How the kit puts packets on the wire and reads replies: plain CBOR, every tag kept as sent.
 
-Unlike the server's strict profile (protocol/codec.py), replies are decoded without interpreting
-tags, so that a case can check the exact wire form (a 1001 time stamp stays 1001, not a datetime).
-Only a tag 37 around 16 bytes becomes a `uuid.UUID`, which is exactly its wire form `d8 25 50 …`.
+The decoding itself lives in the protocol core (protocol/diagnostic.py), the only place that uses the CBOR library.
 """
 
 from __future__ import annotations
 
-import io
-import uuid
-from typing import Any, Final
+from ..protocol.diagnostic import Tagged, WireError, decode_raw, encode
 
-import cbor2
-from cbor2 import CBORTag
-
-# Tags cbor2 would otherwise turn into Python objects; the kit wants to see them as they came.
-_INTERPRETED_TAGS: Final = (0, 1, 2, 3, 4, 5, 25, 28, 29, 30, 35, 36, 37, 52, 54, 100, 256, 258, 260, 261, 1004, 55799)
-
-
-class WireError(ValueError):
-    """The bytes are not exactly one well-formed CBOR item."""
-
-
-def _keep(tag: int) -> Any:
-    def keep(value: Any, immutable: bool) -> Any:
-        return CBORTag(tag, value)
-
-    return keep
-
-
-_DECODERS: Final[dict[int, Any]] = {tag: _keep(tag) for tag in _INTERPRETED_TAGS}
-
-
-def _tag_hook(tag: CBORTag, immutable: bool = False) -> Any:
-    return tag
-
-
-def _plain(item: Any) -> Any:
-    """Frozen containers (cbor2 freezes map keys and tag contents) back to lists and dicts."""
-    if isinstance(item, CBORTag):
-        value = _plain(item.value)
-        if item.tag == 37 and isinstance(value, bytes) and len(value) == 16:
-            return uuid.UUID(bytes=value)
-        return CBORTag(item.tag, value)
-    if isinstance(item, (list, tuple)):
-        return [_plain(v) for v in item]
-    if isinstance(item, dict) or type(item).__name__ == "frozendict":
-        return {_key(k): _plain(v) for k, v in item.items()}
-    return item
-
-
-def _key(key: Any) -> Any:
-    plain = _plain(key)
-    # A list cannot be a dict key; keep the frozen form for such (odd) keys.
-    return key if isinstance(plain, (list, dict)) else plain
-
-
-def decode_raw(data: bytes) -> Any:
-    """Exactly one CBOR item, or WireError."""
-    stream = io.BytesIO(data)
-    decoder = cbor2.CBORDecoder(stream, tag_hook=_tag_hook, semantic_decoders=_DECODERS, max_depth=64)
-    try:
-        item = decoder.decode()
-    except (cbor2.CBORDecodeError, ValueError, TypeError, RecursionError) as error:
-        raise WireError(str(error)) from None
-    if stream.tell() != len(data):
-        raise WireError(f"{len(data) - stream.tell()} trailing bytes after the CBOR item")
-    return _plain(item)
-
-
-def encode(item: Any, *, shortest_floats: bool = False) -> bytes:
-    """Encode a message; `shortest_floats` sends 2.5 as a half float, like the vendor's client."""
-    return cbor2.dumps(item, canonical=shortest_floats)
+__all__ = ["Tagged", "WireError", "decode_raw", "encode"]

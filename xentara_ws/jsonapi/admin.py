@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cbor2 import CBORTag
-
+from ..protocol.alternatives import Alternative
 from ..protocol.codec import TAG_ALTERNATIVE_0, TimePoint
 from ..protocol.errors import ProtocolError
 from ..protocol.identifiers import Opcode
@@ -175,7 +174,7 @@ def describe_json(ctx: ActionContext, item: Mapping[int, Any]) -> dict[str, Any]
 
 
 def _unwrap(item: Any) -> Any:
-    return item.value if isinstance(item, CBORTag) else item
+    return item.value if isinstance(item, Alternative) else item
 
 
 # -- actions ----------------------------------------------------------------------------------------
@@ -303,7 +302,7 @@ async def describe_sessions(ctx: ActionContext, p: Params) -> dict[str, Any]:
     described = await ctx.call(Opcode.DESCRIBE_SUB_SESSIONS, {0: ids})
     out = []
     for session_id, item in zip(ids, described, strict=True):
-        if isinstance(item, CBORTag) and item.tag != TAG_ALTERNATIVE_0:
+        if isinstance(item, Alternative) and item.tag != TAG_ALTERNATIVE_0:
             error = item.value
             out.append({"sessionId": str(session_id), "error": {"code": error[0], "message": error[1]}})
         else:

@@ -197,8 +197,8 @@ class JsonApi:
         if ctx.transport == "http" and authorization and request.action not in SESSIONLESS:
             # §8.1: the header authenticates this one request; no session is created.
             principal, _ = await self.login_http(authorization, ctx.peer)
-            ctx.connection = ConnectionState(
-                principal=principal, peer=ctx.peer, peer_address=ctx.peer_address, hello_done=True, protocol_version=1
+            ctx.connection = ConnectionState.ready(
+                principal=principal, peer=ctx.peer, peer_address=ctx.peer_address, protocol_version=1
             )
             return
         if request.action not in SESSIONLESS:

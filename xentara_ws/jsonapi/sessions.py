@@ -112,8 +112,8 @@ class JsonSessions:
         if mine >= self.max_per_owner:
             raise OverflowError(f"too many JSON sessions of {owner} (limit {self.max_per_owner})")
         token = new_token()
-        connection = ConnectionState(
-            principal=principal, peer=peer, peer_address=peer_address, hello_done=True, protocol_version=1
+        connection = ConnectionState.ready(
+            principal=principal, peer=peer, peer_address=peer_address, protocol_version=1
         )
         entry, durable = self.registry.create(
             uuid.uuid4(),
@@ -152,7 +152,7 @@ class JsonSessions:
             logger.warning("JSON session %s of %s cannot be used: its owner is unknown now", entry.id, entry.owner)
             return None
         entry.principal = principal
-        connection = ConnectionState(principal=principal, hello_done=True, protocol_version=1)
+        connection = ConnectionState.ready(principal=principal, protocol_version=1)
         return self._opened(entry, connection)
 
     def _opened(self, entry: SubSessionEntry, connection: ConnectionState) -> JsonSession:
@@ -212,6 +212,6 @@ class JsonSessions:
         events = session.connection.events
         if events is not None:
             events.close()
-        session.connection.closed = True
+        session.connection.close()
         session.sink = None
         self.on_removed(session)

@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from cbor2 import CBORTag
-
+from ..protocol.alternatives import Alternative
 from ..protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, TIME_POINT_MIN, TimePoint
 from ..protocol.identifiers import DataType, ElementCategory, Quality
 
@@ -98,7 +97,7 @@ def to_json(value: Any) -> Any:
         return format_time(value)
     if kind is bytes or kind is bytearray:
         return base64.b64encode(value).decode("ascii")
-    if isinstance(value, CBORTag):
+    if isinstance(value, Alternative):
         if value.tag == TAG_ALTERNATIVE_0:
             return to_json(value.value)
         if value.tag == TAG_ALTERNATIVE_1 and isinstance(value.value, Mapping):
@@ -117,7 +116,7 @@ def error_json(code: Any, message: Any) -> dict[str, Any]:
 
 def attribute_to_json(data_type: DataType, value: Any) -> Any:
     """An attribute's value (or its 121/122 wrapper) in JSON, with quality and category by name."""
-    if isinstance(value, CBORTag):
+    if isinstance(value, Alternative):
         if value.tag == TAG_ALTERNATIVE_0:
             return attribute_to_json(data_type, value.value)
         return to_json(value)

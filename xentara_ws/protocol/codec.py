@@ -306,3 +306,13 @@ def array_header(length: int) -> bytes:
     if length < 0x10000:
         return b"\x99" + length.to_bytes(2, "big")
     return b"\x9a" + length.to_bytes(4, "big")
+
+
+def encode_record(record: Any) -> bytes:
+    """Plain CBOR for data at rest (stored sub-sessions): no protocol profile, whatever cbor2 can write."""
+    return cbor2.dumps(record)
+
+
+def decode_record(data: bytes) -> Any:
+    """The inverse of encode_record: plain CBOR as cbor2 reads it, without the protocol's restrictions."""
+    return cbor2.loads(data)

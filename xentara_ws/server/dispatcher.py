@@ -7,9 +7,17 @@ import logging
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
-from ..protocol.codec import CBORProfileError, RefusedPacket, array_header, decode, decode_message, encode
+from ..protocol.codec import CBORProfileError, decode, decode_message, encode
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.identifiers import Opcode, PacketType
+from ..protocol.packets import (
+    Error,
+    encode_message,
+    encode_success_encoded,
+    error_item,
+    message_id_of,
+    parse_request,
+)
 from .commands import COMMANDS
 from .commands.context import NO_RESULT, CommandContext, Encoded, Handler
 from .connection_state import ConnectionState
@@ -17,15 +25,13 @@ from .state import ServerState
 
 logger = logging.getLogger(__name__)
 
-_REQUEST = int(PacketType.REQUEST)
 _SUCCESS = int(PacketType.SUCCESS)
 _ERROR = int(PacketType.ERROR)
 _CLIENT_HELLO = int(Opcode.CLIENT_HELLO)
-_SUCCESS_HEAD = b"\x83\x01"  # a three-element array starting with packet type 1
 
 
 def error_packet(message_id: int, code: ErrorCode, message: str | None = None) -> list[Any]:
-    return [_ERROR, message_id, {0: int(code), 1: message if message is not None else code.default_message}]
+    return error_item(message_id, code, message)
 
 
 def parse_error_reply(message: str) -> bytes:
@@ -96,7 +102,7 @@ class Dispatcher:
         """
         if connection.closed:
             return
-        connection.closed = True
+        connection.close()
         registry = self.state.sub_sessions
         if registry is not None:
             registry.connection_lost(connection)
@@ -177,34 +183,14 @@ class Dispatcher:
     def handle_packet(
         self, connection: ConnectionState, packet: Any
     ) -> list[Any] | bytes | Awaitable[list[Any] | bytes]:
-        if type(packet) is RefusedPacket:
-            return error_packet(packet.message_id, ErrorCode(packet.code), packet.reason)
-        if type(packet) is not list:
-            return error_packet(0, ErrorCode.INVALID_REQUEST, "a packet must be an array")
-        size = len(packet)
-        message_id = _message_id(packet)
-        if size < 3:
-            return error_packet(message_id, ErrorCode.PARSE_ERROR, "a request needs packet type, message id and opcode")
-        packet_type, raw_id, opcode = packet[0], packet[1], packet[2]
-        if type(packet_type) is not int:
-            return error_packet(message_id, ErrorCode.PARSE_ERROR, "the packet type must be an integer")
-        if type(raw_id) is not int:
-            return error_packet(message_id, ErrorCode.PARSE_ERROR, "the message id must be an integer")
-        if type(opcode) is not int:
-            return error_packet(message_id, ErrorCode.PARSE_ERROR, "the opcode must be an integer")
-        if packet_type != _REQUEST:
-            return error_packet(
-                message_id, ErrorCode.INVALID_REQUEST, f"packet type {packet_type} is not a request (0)"
-            )
-        if size > 4:
-            return error_packet(message_id, ErrorCode.INVALID_REQUEST, "a request has at most four elements")
-        params = packet[3] if size == 4 else None
-        if params is not None and type(params) is not dict and not isinstance(params, Mapping):
-            return error_packet(message_id, ErrorCode.INVALID_REQUEST, "the parameters must be a map")
+        request = parse_request(packet)
+        if isinstance(request, Error):
+            return [_ERROR, request.message_id, {0: request.code, 1: request.message}]
+        message_id, opcode, params = request.message_id, request.opcode, request.params
         handler = self.handlers.get(opcode)
         if handler is None:
             return error_packet(message_id, ErrorCode.COMMAND_NOT_FOUND, f"command not found: opcode {opcode}")
-        if not connection.hello_done and opcode != _CLIENT_HELLO:
+        if not connection.protocol.may_run(opcode == _CLIENT_HELLO):
             return error_packet(message_id, ErrorCode.MISSING_CLIENT_HELLO)
         try:
             result = handler(CommandContext(self.state, connection, message_id), params)
@@ -232,20 +218,9 @@ def _success(message_id: int, result: Any) -> list[Any] | bytes:
     if result is NO_RESULT:
         return [_SUCCESS, message_id]
     if type(result) is Encoded:
-        return _SUCCESS_HEAD + encode(message_id) + result.data
+        return encode_success_encoded(message_id, result.data)
     return [_SUCCESS, message_id, result]
 
 
-def _assemble(replies: list[bytes]) -> bytes:
-    if len(replies) == 1:
-        return b"\x81" + replies[0]
-    return array_header(len(replies)) + b"".join(replies)
-
-
-def _message_id(packet: Any) -> int:
-    """The id to echo in an error reply: the request's own if it is an integer, else 0."""
-    if type(packet) is list and len(packet) > 1 and type(packet[1]) is int:
-        return packet[1]
-    if type(packet) is RefusedPacket:
-        return packet.message_id
-    return 0
+_assemble = encode_message
+_message_id = message_id_of

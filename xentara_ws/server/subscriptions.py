@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..model.element import AttributeKey, Element
-from ..protocol.codec import array_header, encode
-from ..protocol.identifiers import EventType
+from ..protocol.packets import encode_event, event_head, event_prefix, message_head
 from .access import AccessPolicy
 from .budget import ServerBudget
 from .wire import encoded_access_denied, encoded_values
@@ -102,7 +101,7 @@ class EventScheduler:
             minimum_update_rate_ms * _MS if minimum_update_rate_ms else None,
             owner=owner,
         )
-        head = b"\x83\x08" + bytes((int(EventType.DATA_CHANGE),)) + b"\xa3\x00" + encode(subscription_id)
+        head = event_head(subscription_id)
         now = self.clock()
         for element, keys in items:
             entry = Entry(
@@ -110,7 +109,7 @@ class EventScheduler:
                 element,
                 keys,
                 frozenset(keys),
-                head + b"\x01" + encode(element.uuid) + b"\x02",
+                event_prefix(head, element.uuid),
                 interval=subscription.maximum_update_interval,
                 due=now,
             )
@@ -221,8 +220,8 @@ class EventScheduler:
             prefix = entry.prefix if owner is None else owner.event_prefix(entry)
             element = entry.element
             if self.access.can_read(self.principal, element):
-                return [b"\x81" + prefix + encoded_values(element, entry.keys)]
-            return [b"\x81" + prefix + encoded_access_denied(entry.keys)]
+                return [encode_event(prefix, encoded_values(element, entry.keys))]
+            return [encode_event(prefix, encoded_access_denied(entry.keys))]
         if self._next_heartbeat is not None and self._next_heartbeat <= now:
             self._schedule_heartbeats(now)
         if self._ready:
@@ -238,13 +237,13 @@ class EventScheduler:
             pending.clear()
             entry.last_sent = now
             if entry.subscription.owner is not None:
-                return [b"\x81" + entry.subscription.owner.event_prefix(entry) + self._values(entry)]
-            return [b"\x81" + entry.prefix + self._values(entry)]
+                return [encode_event(entry.subscription.owner.event_prefix(entry), self._values(entry))]
+            return [encode_event(entry.prefix, self._values(entry))]
         ready = [entry for entry in pending if entry.due <= now]
         messages = []
         for start in range(0, len(ready), MAX_PACKETS_PER_EVENT_MESSAGE):
             chunk = ready[start : start + MAX_PACKETS_PER_EVENT_MESSAGE]
-            parts = [array_header(len(chunk))]
+            parts = [message_head(len(chunk))]
             for entry in chunk:
                 del self._pending[entry]
                 entry.last_sent = now

@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from cbor2 import CBORTag
-
 from ..model.element import Element
-from ..protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, encode
+from ..protocol.alternatives import Alternative, success_value
+from ..protocol.alternatives import error_value as _error_value
+from ..protocol.codec import encode
 from ..protocol.errors import ErrorCode, ProtocolError
 from ..protocol.templates import encode_map
 
-ACCESS_DENIED_VALUE = CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.ACCESS_DENIED), 1: "access denied"})
+ACCESS_DENIED_VALUE = _error_value(ErrorCode.ACCESS_DENIED, "access denied")
 CACHED_KEYS_MAX = 32
 """Key lists longer than this are encoded for each read and never cached."""
 CACHE_ENTRIES_PER_ELEMENT = 16
 """Least-recently-used key lists kept per element."""
-_NO_VALUE = CBORTag(TAG_ALTERNATIVE_1, {0: int(ErrorCode.READ_ERROR), 1: "no value has been produced yet"})
+_NO_VALUE = _error_value(ErrorCode.READ_ERROR, "no value has been produced yet")
 
 
-def error_value(error: ProtocolError) -> CBORTag:
-    return CBORTag(TAG_ALTERNATIVE_1, {0: int(error.code), 1: error.message})
+def error_value(error: ProtocolError) -> Alternative:
+    return _error_value(error.code, error.message)
 
 
-def read_value(element: Element, key: Any) -> CBORTag:
+def read_value(element: Element, key: Any) -> Alternative:
     """One attribute of an element, tagged for the wire."""
     try:
         spec = element.attribute(key)
@@ -32,7 +32,7 @@ def read_value(element: Element, key: Any) -> CBORTag:
         return error_value(error)
     if value is None:
         return _NO_VALUE
-    return CBORTag(TAG_ALTERNATIVE_0, value)
+    return success_value(value)
 
 
 CACHED_ELEMENTS_MAX = 65_536

@@ -31,7 +31,9 @@ class Attachment(Protocol):
     peer_address: str
     sub_sessions: dict[uuid.UUID, SubSessionEntry]
     events: Any
-    closed: bool
+
+    @property
+    def closed(self) -> bool: ...
 
 
 @dataclass(eq=False, slots=True)

@@ -28,7 +28,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
-from ..protocol.codec import array_header, encode
+from ..protocol.packets import encode_data_change, encode_message
 from ..server.wire import encoded_access_denied, encoded_values
 from .entry import BANNED, INACTIVE, NORMAL, Attachment, BoundSubscription, SubSessionEntry
 from .health import HealthThresholds, evaluate
@@ -44,7 +44,6 @@ WillWriter = Callable[[uuid.UUID, LastWill, Any], object]
 _LEASE = 0
 _WILL = 1
 _MAX_PACKETS_PER_MESSAGE = 1000
-_DROPPED_KEY = b"\x19\x01\x00"  # map key 256
 
 
 class SubSessionRegistry:
@@ -495,7 +494,7 @@ class SubSessionRegistry:
             entry.events_sent += len(packets)
             for start in range(0, len(packets), _MAX_PACKETS_PER_MESSAGE):
                 chunk = packets[start : start + _MAX_PACKETS_PER_MESSAGE]
-                messages.append(array_header(len(chunk)) + b"".join(p for _, p in chunk))
+                messages.append(encode_message([p for _, p in chunk]))
             try:
                 # After the reply that attached it: the events go out on a later loop iteration.
                 asyncio.get_running_loop().call_soon(events.push_ready, messages)
@@ -504,7 +503,6 @@ class SubSessionRegistry:
 
     def _catch_up(self, subscription: BoundSubscription, events: Any) -> list[tuple[int, bytes]]:
         packets = []
-        head = b"\x00" + encode(subscription.id) + b"\x01"
         dropped_by_element = subscription.dropped_by_element
         for element, queue in subscription.retained.items():
             readable = events.access.can_read(events.principal, element)
@@ -513,12 +511,8 @@ class SubSessionRegistry:
                 if not readable:
                     keys = next((k for e, k in subscription.items if e is element), ())
                     values = encoded_access_denied(keys)
-                if dropped:
-                    body = b"\xa4" + head + encode(element.uuid) + _DROPPED_KEY + encode({0: dropped}) + b"\x02"
-                    dropped = 0
-                else:
-                    body = b"\xa3" + head + encode(element.uuid) + b"\x02"
-                packets.append((sequence, b"\x83\x08\x00" + body + values))
+                packets.append((sequence, encode_data_change(subscription.id, element.uuid, values, dropped)))
+                dropped = 0
         subscription.retained.clear()
         subscription.dropped = 0
         dropped_by_element.clear()

@@ -27,7 +27,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any, Protocol
 
-import cbor2
+from ..protocol.codec import decode_record, encode_record
 
 logger = logging.getLogger(__name__)
 
@@ -91,13 +91,13 @@ class SqliteStore:
         records = []
         for session_id, blob in self._db.execute("SELECT id, record FROM sub_sessions"):
             try:
-                records.append(cbor2.loads(blob))
+                records.append(decode_record(blob))
             except Exception:
                 logger.error("%s: the stored sub-session %s cannot be read; it is skipped", self.path, session_id)
         return records
 
     def put(self, record: Record) -> None:
-        blob = cbor2.dumps(record)
+        blob = encode_record(record)
         with self._db:  # one transaction, committed on leaving the block
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(

@@ -30,7 +30,7 @@ def client_hello(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
         raise invalid(
             f"this server speaks protocol version {PROTOCOL_VERSION}, outside the requested range {low}..{high}"
         )
-    ctx.connection.hello_done = True
+    ctx.connection.hello_received()
     ctx.connection.protocol_version = PROTOCOL_VERSION
     return {0: PROTOCOL_VERSION}
 

@@ -11,9 +11,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from cbor2 import CBORTag
-
-from ...protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1
+from ...protocol.alternatives import error_value, success_value
 from ...protocol.errors import ErrorCode, ProtocolError
 from ...sessions.entry import BANNED, HIDDEN, STATUSES, SubSessionEntry, identity
 from ...sessions.options import parse_options
@@ -100,14 +98,14 @@ def describe_sub_sessions(ctx: CommandContext, params: Mapping[Any, Any] | None)
         entry = registry.get(session_id)
         if entry is None:
             error = ProtocolError(ErrorCode.UNKNOWN_SESSION_ID, f"unknown sub-session {session_id}")
-            results.append(CBORTag(TAG_ALTERNATIVE_1, error.to_map()))
+            results.append(error_value(error.code, error.message))
         elif not visible(ctx, entry, admin):
             error = ProtocolError(
                 ErrorCode.ACCESS_DENIED, f"sub-session {session_id} is not visible to this connection"
             )
-            results.append(CBORTag(TAG_ALTERNATIVE_1, error.to_map()))
+            results.append(error_value(error.code, error.message))
         else:
-            results.append(CBORTag(TAG_ALTERNATIVE_0, description(registry, entry)))
+            results.append(success_value(description(registry, entry)))
     return results
 
 

@@ -17,9 +17,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from cbor2 import CBORTag
-
-from ...protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, TAG_ALTERNATIVE_2
+from ...protocol.alternatives import Alternative, is_alternative
+from ...protocol.codec import TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1
 from ...protocol.errors import ErrorCode, ProtocolError
 from ...sessions.entry import (
     BANNED,
@@ -40,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 
 def _is_authentication(value: Any) -> bool:
-    return isinstance(value, CBORTag) and value.tag in (TAG_ALTERNATIVE_0, TAG_ALTERNATIVE_1, TAG_ALTERNATIVE_2)
+    return is_alternative(value)
 
 
 _CREATE = (
@@ -67,7 +66,7 @@ def _token_identity(token: str, principal: Any) -> str:
         return f"token:#{getattr(principal, 'name', principal)}"
 
 
-def _start_login(ctx: CommandContext, alternative: CBORTag) -> tuple[Any, int]:
+def _start_login(ctx: CommandContext, alternative: Alternative) -> tuple[Any, int]:
     """Check the credentials' shape and start verifying them: (the awaitable login, method)."""
     content = alternative.value
     if not isinstance(content, Mapping):
@@ -92,7 +91,7 @@ def _start_login(ctx: CommandContext, alternative: CBORTag) -> tuple[Any, int]:
     return login, method
 
 
-async def _authenticate(ctx: CommandContext, alternative: CBORTag, login: Any, method: int) -> tuple[Any, str, int]:
+async def _authenticate(ctx: CommandContext, alternative: Alternative, login: Any, method: int) -> tuple[Any, str, int]:
     """Verify the credentials (always: a resume is a login); (principal, owner identity, method)."""
     content = alternative.value
     peer = ctx.connection.peer
@@ -146,7 +145,7 @@ def create_sub_session(ctx: CommandContext, params: Mapping[Any, Any] | None) ->
 
 async def _create_after_login(
     ctx: CommandContext,
-    alternative: CBORTag,
+    alternative: Alternative,
     login: Any,
     method: int,
     desired: uuid.UUID | None,
