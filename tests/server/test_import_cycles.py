@@ -36,7 +36,11 @@ def _script() -> ModuleType:
 def test_the_package_has_no_import_circle_at_all():
     """Design: each layer imports only the layers below it; not even type-checking imports close a circle."""
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), "--fail-on", "xentara_ws"], capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, str(SCRIPT), "--fail-on", "xentara_ws"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no import circles" in result.stdout
