@@ -132,11 +132,13 @@ class Dispatcher:
             packet = message[index]
             if connection.hello_done:
                 over = used >= limits.max_reply_size
-                budget = f"max_reply_size = {limits.max_reply_size} bytes"
             else:
                 over = index >= PRE_HELLO_PACKETS or used >= PRE_HELLO_REPLY_BYTES
-                budget = f"{PRE_HELLO_PACKETS} packets or {PRE_HELLO_REPLY_BYTES} reply bytes before client_hello"
             if over:
+                if connection.hello_done:
+                    budget = f"max_reply_size = {limits.max_reply_size} bytes"
+                else:
+                    budget = f"{PRE_HELLO_PACKETS} packets or {PRE_HELLO_REPLY_BYTES} reply bytes before client_hello"
                 skipped = count - index
                 replies.append(
                     encode(
@@ -199,7 +201,8 @@ class Dispatcher:
         except Exception:
             logger.exception("internal error handling packet %r", packet)
             return error_packet(message_id, ErrorCode.INTERNAL_ERROR)
-        if inspect.isawaitable(result):
+        # Most results are plain values: only look for an awaitable in what could be one.
+        if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
             return self._finish_packet(packet, message_id, result)
         return _success(message_id, result)
 
@@ -212,6 +215,9 @@ class Dispatcher:
             logger.exception("internal error handling packet %r", packet)
             return error_packet(message_id, ErrorCode.INTERNAL_ERROR)
         return _success(message_id, result)
+
+
+_PLAIN_RESULTS = frozenset({Encoded, dict, list, bool, int, str, bytes, type(None), type(NO_RESULT)})
 
 
 def _success(message_id: int, result: Any) -> list[Any] | bytes:
