@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import uuid
 from typing import Any, TextIO
 
@@ -72,7 +73,7 @@ def _description_json(description: SubSessionDescription) -> dict[str, Any]:
         "health": description.health,
         "health_reasons": description.health_reasons,
         "counters": description.counters,
-        "health_thresholds": vars(description.thresholds),
+        "health_thresholds": dataclasses.asdict(description.thresholds),
         "last_will": None
         if will is None
         else {

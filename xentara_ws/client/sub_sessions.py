@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..protocol.codec import TimePoint
+from ..protocol.health import HealthThresholds
 from .types import Timestamp, XentaraError
 
 NEVER = 4294967296
@@ -26,29 +27,8 @@ class LastWill:
         return {0: self.element, 1: self.attribute, 2: self.value, 3: self.delay}
 
 
-@dataclass(frozen=True)
-class Health:
-    """Thresholds per minute (0 = not checked)."""
-
-    min_requests_per_minute: int = 0
-    max_requests_per_minute: int = 0
-    max_backlog_per_minute: int = 0
-    min_subscriptions: int = 0
-    max_subscriptions: int = 0
-
-    def to_wire(self) -> dict[int, int]:
-        return {
-            0: self.min_requests_per_minute,
-            1: self.max_requests_per_minute,
-            2: self.max_backlog_per_minute,
-            3: self.min_subscriptions,
-            4: self.max_subscriptions,
-        }
-
-    @classmethod
-    def from_wire(cls, raw: Any) -> Health:
-        raw = raw or {}
-        return cls(*(int(raw.get(key, 0)) for key in range(5)))
+Health = HealthThresholds
+"""Thresholds per minute (0 = not checked), the same type the server uses."""
 
 
 _UNSET: Any = object()
@@ -75,7 +55,7 @@ def options_map(
     if description is not None:
         options[3] = description
     if health is not None:
-        options[4] = health.to_wire()
+        options[4] = health.to_map()
     if last_will is not _UNSET:
         options[5] = None if last_will is None else last_will.to_wire()
     if status is not None:
@@ -150,7 +130,7 @@ class SubSessionDescription:
                 "dropped_last_minute": counters.get(3, 0),
                 "subscriptions": counters.get(4, 0),
             },
-            thresholds=Health.from_wire(raw.get(15)),
+            thresholds=Health.from_map(raw.get(15) or {}),
             last_will=None if will is None else LastWill(will[0], will[2], will[1], will.get(3, 0)),
             peer=raw.get(17),
             creator=raw.get(18, ""),

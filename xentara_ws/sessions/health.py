@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
-from typing import Any
+
+from ..protocol.health import HealthThresholds as HealthThresholds  # re-exported: the server side of option key 4
 
 WINDOW_S = 60
 
@@ -35,30 +35,6 @@ class SlidingRate:
             return 0
         oldest = int(now) - WINDOW_S
         return sum(count for second, count in self._buckets if second > oldest)
-
-
-@dataclass(frozen=True, slots=True)
-class HealthThresholds:
-    """Option key 4; each 0 = not checked (FairCom's rule)."""
-
-    min_requests_per_minute: int = 0
-    max_requests_per_minute: int = 0
-    max_backlog_per_minute: int = 0
-    min_subscriptions: int = 0
-    max_subscriptions: int = 0
-
-    def to_map(self) -> dict[int, int]:
-        return {
-            0: self.min_requests_per_minute,
-            1: self.max_requests_per_minute,
-            2: self.max_backlog_per_minute,
-            3: self.min_subscriptions,
-            4: self.max_subscriptions,
-        }
-
-    @classmethod
-    def from_map(cls, value: dict[Any, Any]) -> HealthThresholds:
-        return cls(*(int(value.get(key, 0)) for key in range(5)))
 
 
 NO_THRESHOLDS = HealthThresholds()
