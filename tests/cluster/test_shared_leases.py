@@ -56,7 +56,9 @@ def watch(kv: MemoryKV, registry: SubSessionRegistry, session_id: uuid.UUID) -> 
     store_of(registry).apply(change)
 
 
-async def create_on(registry: SubSessionRegistry, attachment: Attached, **options: Any) -> uuid.UUID:
+async def create_on(
+    registry: SubSessionRegistry, attachment: Attached, kind: str = "cbor", **options: Any
+) -> uuid.UUID:
     session_id = uuid.uuid4()
     _, durable = registry.create(
         session_id,
@@ -66,6 +68,7 @@ async def create_on(registry: SubSessionRegistry, attachment: Attached, **option
         principal=None,
         attachment=attachment,
         options={"expiry_s": EXPIRY, **options},
+        kind=kind,
     )
     assert durable is not None  # it went to the bucket: the reply waits for it
     await durable
@@ -258,3 +261,69 @@ async def test_a_lost_sub_session_whose_will_is_pending_stays_attached_to_its_no
     await eventually(closed_in_bucket, timeout=5)
     _, writer, attached, _ = decode_value(kv.entries[str(session_id)].value)
     assert (writer, attached) == ("a", True)  # should a die before the will fires, the leader claims it
+
+
+async def test_another_node_holding_a_json_session_keeps_it_here_without_this_node_writing_that_back():
+    """A JSON session used on two nodes: b's "attached" (a request running there) stops the expiry on a,
+    but what a writes is its own detached state, so the lease runs once b lets go (never forever)."""
+    kv, clock = MemoryKV(), FakeClock()
+    a, b = node(kv, clock, "a"), node(kv, clock, "b")
+    attachment = Attached()
+    session_id = await create_on(a, attachment, kind="json")
+    on_a = a.get(session_id)
+    assert on_a is not None
+    a.detach(on_a, lost=False, lease=True)  # its request ended on a
+    closed_here = clock.now
+
+    async def closed_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] == closed_here
+
+    await eventually(closed_in_bucket, timeout=5)
+    watch(kv, b, session_id)
+    on_b = b.get(session_id)
+    assert on_b is not None
+    clock.advance(1)
+    b.attach(on_b, Attached())  # a request runs on b
+
+    async def attached_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] is None
+
+    await eventually(attached_in_bucket, timeout=5)
+    watch(kv, a, session_id)
+    assert a.expires_at(on_a) is None  # held on b: not due on a
+    assert on_a.record()["closed_at"] == closed_here  # a's own state, not b's
+    clock.advance(1)
+    b.detach(on_b, lost=False, lease=True)
+    released = clock.now
+
+    async def released_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] == released
+
+    await eventually(released_in_bucket, timeout=5)
+    watch(kv, a, session_id)
+    assert a.expires_at(on_a) == released + EXPIRY + store_of(a).lease_grace
+
+
+async def test_a_node_holding_a_json_session_writes_it_attached_again_when_another_node_wrote_it_detached():
+    kv, clock = MemoryKV(), FakeClock()
+    a, b = node(kv, clock, "a"), node(kv, clock, "b")
+    session_id = await create_on(a, Attached(), kind="json")  # held on a (a JSON session's WebSocket, say)
+    watch(kv, b, session_id)
+    on_b = b.get(session_id)
+    assert on_b is not None
+    b.attach(on_b, Attached())
+    b.detach(on_b, lost=False, lease=True)  # a request on b ended: b writes it detached
+
+    async def detached_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] is not None
+
+    await eventually(detached_in_bucket, timeout=5)
+    watch(kv, a, session_id)
+
+    async def attached_again_in_bucket() -> bool:
+        record, writer, _, _ = decode_value(kv.entries[str(session_id)].value)
+        return record["closed_at"] is None and writer == "a"
+
+    await eventually(attached_again_in_bucket, timeout=5)
+    watch(kv, b, session_id)
+    assert b.expires_at(on_b) is None

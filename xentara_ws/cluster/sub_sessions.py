@@ -541,16 +541,19 @@ class ClusterSubSessionStore:
             self._loading.append(record)
             self._load_staged()
             return
+        reassert = False
         self._mirroring = True
         try:
             self.registry.alter(local, _options(record))
             if not local.permanent:
                 closed_at = record.get("closed_at")
-                self.registry.merge_lease(
+                reassert = self.registry.merge_lease(
                     local, float(record["last_activity"]), None if closed_at is None else float(closed_at)
                 )
         finally:
             self._mirroring = False
+        if reassert and writer != self.node_name:
+            self.touch(session_id)  # it is attached here (a JSON session's WebSocket): the bucket must say so
         if local.status == BANNED:
             logger.info("sub-session %s was banned on node %s", session_id, writer)
 

@@ -101,6 +101,9 @@ class SubSessionEntry:
     attachment: Attachment | None = None
     closed_at: float | None = None
     """When it was detached by a connection end (lease rule), None while attached or closed orderly."""
+    held_elsewhere: bool = False
+    """A shared store says another node holds it attached (a JSON session used there): it does not
+    expire here until that node writes it detached. Never written: each node writes its own state."""
     lost: bool = False
     """A loss happened (connection lost, keep-alive lapsed) and no activity or resume since."""
     lapsed: bool = False

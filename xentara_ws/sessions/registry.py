@@ -257,6 +257,8 @@ class SubSessionRegistry:
     # -- views ----------------------------------------------------------------------------------
 
     def expires_at(self, entry: SubSessionEntry) -> float | None:
+        if entry.held_elsewhere and entry.attachment is None:
+            return None
         due = removal_at(entry.permanent, entry.keep_alive_s, entry.expiry_s, entry.last_activity, entry.closed_at)
         if due is not None and self.shared(entry):
             # The store's copy of the lease may lag the latest activity by its write interval.
@@ -270,15 +272,20 @@ class SubSessionRegistry:
             return True
         return entry.expiry_s > 0 and bool(getattr(self.store, "keeps_leases", False))
 
-    def merge_lease(self, entry: SubSessionEntry, last_activity: float, closed_at: float | None) -> None:
-        """Another node's view of the lease (from a shared store): the later activity counts; the
-        connection-closed time only while this node does not hold the entry attached."""
+    def merge_lease(self, entry: SubSessionEntry, last_activity: float, closed_at: float | None) -> bool:
+        """Another node's view of the lease (from a shared store): the later activity counts.
+
+        `closed_at` None says the writer holds the entry attached: while this node does not, the
+        entry is held elsewhere and does not expire here, but this node's own closed time stays its
+        own (writing another node's "attached" back as its own would keep the entry forever once
+        that node let go). Returns True when this node holds it attached but the store says
+        detached: this node's state should be written again."""
         entry.last_activity = max(entry.last_activity, last_activity)
-        if entry.attachment is None:
-            if closed_at is not None and entry.closed_at is not None:
-                closed_at = max(entry.closed_at, closed_at)
-            entry.closed_at = closed_at
+        entry.held_elsewhere = closed_at is None
+        if entry.attachment is None and closed_at is not None:
+            entry.closed_at = closed_at if entry.closed_at is None else max(entry.closed_at, closed_at)
         self._reschedule(entry)
+        return entry.attachment is not None and closed_at is not None
 
     def health(self, entry: SubSessionEntry) -> tuple[str, list[str]]:
         now = self.clock()
