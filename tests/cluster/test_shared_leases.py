@@ -327,3 +327,42 @@ async def test_a_node_holding_a_json_session_writes_it_attached_again_when_anoth
     await eventually(attached_again_in_bucket, timeout=5)
     watch(kv, b, session_id)
     assert b.expires_at(on_b) is None
+
+
+async def test_a_deletion_that_loses_to_activity_written_meanwhile_follows_the_bucket(caplog):
+    """nats-py's delete(last=...) raises the plain BadRequestError (JetStream code 10071): still a lost race."""
+    caplog.set_level(logging.INFO, logger="xentara_ws.cluster.sub_sessions")
+    kv, clock = MemoryKV(), FakeClock()
+    a, b = node(kv, clock, "a"), node(kv, clock, "b")
+    attachment = Attached()
+    session_id = await create_on(a, attachment)
+    a.connection_lost(attachment)
+
+    async def closed_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] is not None
+
+    await eventually(closed_in_bucket, timeout=5)
+    watch(kv, b, session_id)
+    key = str(session_id)
+    stale = kv.entries[key]
+    kv.store(key, stale.value)  # written meanwhile (activity on another node)
+    kv.entries[key], newer = stale, kv.entries[key]
+    get = kv.get
+
+    async def get_then_write(name: str) -> Any:  # b reads the old revision, then the newer one lands
+        current = await get(name)
+        kv.entries[key] = newer
+        return current
+
+    kv.get = get_then_write  # type: ignore[method-assign]
+    clock.advance(EXPIRY + 2)
+    b.tick()
+
+    async def followed() -> bool:
+        on_b = b.get(session_id)
+        return on_b is not None and store_of(b).revisions.get(session_id) == newer.revision
+
+    await eventually(followed, timeout=5)
+    assert key in kv.entries
+    messages = [r.getMessage() for r in caplog.records]
+    assert not [m for m in messages if REMOVED in m or "cannot be decided" in m], messages

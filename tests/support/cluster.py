@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import BadRequestError, KeyNotFoundError, KeyWrongLastSequenceError
 
 import xentara_ws
 from support.servers import serve_process
@@ -226,7 +226,8 @@ class MemoryKV:
 
     async def delete(self, key: str, last: int | None = None) -> bool:
         if last is not None and (key not in self.entries or self.entries[key].revision != last):
-            raise KeyWrongLastSequenceError()
+            # as nats-py's delete raises it: the plain 400 with JetStream's code, not KeyWrongLastSequenceError
+            raise BadRequestError(code=400, err_code=10071, description=f"wrong last sequence: {last}")
         self.entries.pop(key, None)
         return True
 

@@ -48,7 +48,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import APIError, KeyNotFoundError, KeyWrongLastSequenceError
 
 from ..protocol import codec
 from ..protocol.errors import ErrorCode, ProtocolError
@@ -229,7 +229,9 @@ class ClusterSubSessionStore:
                 return
             try:
                 await asyncio.wait_for(self.kv.delete(key, last=current.revision), REQUEST_TIMEOUT)
-            except KeyWrongLastSequenceError:
+            except APIError as error:
+                if not wrong_last_sequence(error):
+                    raise
                 # Another node removed it first, or wrote activity meanwhile: the bucket decides.
                 logger.debug("sub-session %s: its expiry was decided elsewhere", session_id)
                 await self._follow_bucket(session_id)
@@ -580,3 +582,10 @@ def _options(record: Record) -> dict[str, Any]:
     if will is not None:
         options["last_will"] = LastWill(will[0], will[1], will[2], int(will[3]))
     return options
+
+
+def wrong_last_sequence(error: APIError) -> bool:
+    """Whether JetStream refused a write for its expected revision. `kv.update`/`kv.create` raise
+    KeyWrongLastSequenceError for it, but `kv.delete(key, last=...)` the plain BadRequestError with
+    JetStream's error code (10071; 10164 for the constant form), up to nats-py 2.16 at least."""
+    return isinstance(error, KeyWrongLastSequenceError) or error.err_code in (10071, 10164)
