@@ -19,7 +19,7 @@ def test_a_change_of_the_element_is_never_served_from_the_cache() -> None:
     assert decode(cache.encoded_values(register, (11,))) == {11: CBORTag(121, 2.0)}
 
 
-def test_the_cache_keeps_at_most_its_bound_of_elements_least_recently_used_first_out() -> None:
+def test_the_cache_keeps_at_most_its_bound_of_elements_oldest_first_out() -> None:
     cache = WireCache(max_elements=2)
     elements = list(small_model())
     assert len(elements) >= 3

@@ -511,16 +511,19 @@ class EdgeConnection(asyncio.BufferedProtocol):
         self._frames_received(ws.events_received())
 
     def _frames_received(self, frames: list[Any]) -> None:
+        """Handle what websockets parsed, then write every reply it produced in one go."""
         self._in_batch = True
         try:
             self._handle_frames(frames)
         finally:
             self._in_batch = False
-            self._transmit()
+            ws = self._ws
+            if ws is not None:
+                self._write_raw(ws.data_to_send())
+                if ws.close_expected():
+                    self._arm_closing_timer()
 
     def _handle_frames(self, frames: list[Any]) -> None:
-        ws = self._ws
-        assert ws is not None
         for index, frame in enumerate(frames):
             opcode = frame.opcode
             if opcode is _BINARY or opcode is _TEXT:

@@ -17,6 +17,7 @@ from typing import Any, Final
 from .codec import RefusedPacket, array_header, encode
 from .errors import ErrorCode
 from .identifiers import EventType, PacketType
+from .templates import encode_int
 
 _REQUEST: Final = int(PacketType.REQUEST)
 _SUCCESS: Final = int(PacketType.SUCCESS)
@@ -115,6 +116,16 @@ def parse_request(item: Any) -> Request | Error:
     if type(item) is not list:
         return Error.of(0, ErrorCode.INVALID_REQUEST, "a packet must be an array")
     size = len(item)
+    if size == 4:  # the usual well-formed request, checked without detours
+        packet_type, raw_id, opcode, params = item
+        if (
+            type(packet_type) is int
+            and packet_type == _REQUEST
+            and type(raw_id) is int
+            and type(opcode) is int
+            and type(params) is dict
+        ):
+            return Request(raw_id, opcode, params)
     message_id = message_id_of(item)
     if size < 3:
         return Error.of(message_id, ErrorCode.PARSE_ERROR, "a request needs packet type, message id and opcode")
@@ -186,7 +197,7 @@ def encode_success(message_id: int, result: Any) -> bytes:
 
 def encode_success_encoded(message_id: int, result: bytes) -> bytes:
     """`[1, message id, result]` around a result that is already encoded (the read fast path)."""
-    return _SUCCESS_HEAD + encode(message_id) + result
+    return _SUCCESS_HEAD + encode_int(message_id) + result
 
 
 def encode_error(message_id: int, code: ErrorCode | int, message: str | None = None) -> bytes:

@@ -67,7 +67,9 @@ class Dispatcher:
             message = decode_message(data)
         except CBORProfileError as error:
             return parse_error_reply(f"payload not well formed: {error}")
-        replies = self._replies(connection, message)
+        if type(message) is not list:
+            return _assemble([_NOT_AN_ARRAY])
+        replies = self._run(connection, message, 0, [], 0)
         if type(replies) is list:
             return _assemble(replies)
         return self._assemble_later(replies)  # type: ignore[arg-type]
@@ -113,7 +115,7 @@ class Dispatcher:
     def _replies(self, connection: ConnectionState, message: Any) -> list[bytes] | Awaitable[list[bytes]]:
         """One encoded reply per request packet, in order (see _run for the budgets)."""
         if type(message) is not list:
-            return [encode(error_packet(0, ErrorCode.PARSE_ERROR, "a message must be an array of packets"))]
+            return [_NOT_AN_ARRAY]
         return self._run(connection, message, 0, [], 0)
 
     def _run(
@@ -202,7 +204,10 @@ class Dispatcher:
             logger.exception("internal error handling packet %r", packet)
             return error_packet(message_id, ErrorCode.INTERNAL_ERROR)
         # Most results are plain values: only look for an awaitable in what could be one.
-        if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
+        kind = type(result)
+        if kind is Encoded:
+            return encode_success_encoded(message_id, result.data)
+        if kind not in _PLAIN_RESULTS and inspect.isawaitable(result):
             return self._finish_packet(packet, message_id, result)
         return _success(message_id, result)
 
@@ -229,4 +234,5 @@ def _success(message_id: int, result: Any) -> list[Any] | bytes:
 
 
 _assemble = encode_message
+_NOT_AN_ARRAY = encode(error_packet(0, ErrorCode.PARSE_ERROR, "a message must be an array of packets"))
 _message_id = message_id_of

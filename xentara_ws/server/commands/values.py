@@ -11,26 +11,37 @@ from ...model.values import convert
 from ...protocol.errors import ErrorCode, ProtocolError
 from ...protocol.identifiers import Stage
 from ..params import Param, anything, is_array, is_attribute_id, parse, uuid_param
-from ..wire import encoded_access_denied, encoded_values
-from .common import check_attribute_id, find_element, principals
+from ..wire import CACHED_KEYS_MAX, encoded_access_denied, encoded_values
+from .common import check_attribute_id, find_element, principals, unknown_element
 from .context import NO_RESULT, CommandContext, Encoded
 
 _READ = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is_array))
 
 
+_CHECKED_KEY_LISTS: set[tuple[Any, ...]] = set()
+"""Attribute-id lists already found valid, so that an HMI's repeated read checks its list once."""
+CHECKED_KEY_LISTS_MAX = 4096
+
+
 def read(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     # The hot path of every HMI: the usual well-formed request skips the generic parameter check.
     if type(params) is dict and len(params) == 2 and type(params.get(0)) is uuid.UUID and type(params.get(1)) is list:
-        element_uuid, keys = params[0], params[1]
+        element_uuid, keys = params[0], tuple(params[1])
     else:
         p = parse(params, _READ)
-        element_uuid, keys = p[0], p[1]
-    for key in keys:
-        check_attribute_id(key, 1, "attribute_ids")
-    element = find_element(ctx.state, element_uuid)
-    if not ctx.state.access.can_read(ctx.connection.principal, element):
-        return Encoded(encoded_access_denied(tuple(keys)))
-    return Encoded(encoded_values(element, tuple(keys)))
+        element_uuid, keys = p[0], tuple(p[1])
+    if keys not in _CHECKED_KEY_LISTS:
+        for key in keys:
+            check_attribute_id(key, 1, "attribute_ids")
+        if len(_CHECKED_KEY_LISTS) < CHECKED_KEY_LISTS_MAX and len(keys) <= CACHED_KEYS_MAX:
+            _CHECKED_KEY_LISTS.add(keys)
+    state = ctx.state
+    element = state.model.find(element_uuid)
+    if element is None:
+        raise unknown_element(element_uuid)
+    if not state.access.can_read(ctx.connection.principal, element):
+        return Encoded(encoded_access_denied(keys))
+    return Encoded(encoded_values(element, keys))
 
 
 _WRITE = (
