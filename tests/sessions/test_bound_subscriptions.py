@@ -96,3 +96,34 @@ async def test_ordinary_subscriptions_are_untouched_by_sub_sessions(server):
     await _write(client, 5)
     assert _values(await client.next_events()) == [5]
     await client.close()
+
+
+async def test_a_change_held_back_by_the_update_rate_moves_with_the_sub_session_to_a_live_connection(server):
+    first = await connect(server.port)
+    session_id = await created(first, OPERATOR)
+    await first.request(6, {0: ITEMS, 1: 60_000, 256: {0: session_id}})  # at most one event a minute
+    await first.next_events()  # the initial one
+    await _write(first, 8)  # due only a minute after the initial event: pending on the first connection
+    second = await connect(server.port)
+    await created(second, OPERATOR, session_id=session_id)
+    assert _values(await second.next_events()) == [8]  # not lost with the first connection's schedule
+    assert first.events == []
+    await first.close()
+    await second.close()
+
+
+async def test_a_change_held_back_when_the_connection_is_lost_is_caught_up_on_the_resume(server):
+    first = await connect(server.port)
+    session_id = await created(first, OPERATOR, options={2: 3600})
+    await first.request(6, {0: ITEMS, 1: 60_000, 256: {0: session_id, 1: 2}})
+    await first.next_events()
+    await _write(first, 9)  # pending when the connection goes
+    first.abort()
+    await wait_detached(server, session_id)
+    observer = await connect(server.port)
+    await _write(observer, 10)  # retained while detached
+    second = await connect(server.port)
+    await created(second, OPERATOR, session_id=session_id)
+    assert _values(await second.next_events()) == [9, 10]
+    await observer.close()
+    await second.close()

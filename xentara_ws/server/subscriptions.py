@@ -136,6 +136,14 @@ class EventScheduler:
     def remove(self, subscription_id: uuid.UUID) -> bool:
         return self.take(subscription_id) is not None
 
+    def unsent(self, subscription_id: uuid.UUID) -> list[tuple[Element, tuple[AttributeKey, ...]]]:
+        """The (element, keys) of a subscription whose change waits to be sent (update rate, back-pressure)."""
+        subscription = self.subscriptions.get(subscription_id)
+        if subscription is None:
+            return []
+        pending = self._pending
+        return [(entry.element, entry.keys) for entry in subscription.entries if entry in pending]
+
     def take(self, subscription_id: uuid.UUID) -> Subscription | None:
         """Remove a subscription and return it (None if there was none)."""
         subscription = self.subscriptions.pop(subscription_id, None)

@@ -534,7 +534,11 @@ class SubSessionRegistry:
         attachment.sub_sessions.pop(entry.id, None)
         events = attachment.events
         if events is not None:
-            for subscription_id in entry.subscriptions:
+            for subscription_id, subscription in entry.subscriptions.items():
+                # A change that had not gone out yet is not lost: it is retained like one made while
+                # detached, so that the next attachment's catch-up sends it.
+                for element, keys in events.unsent(subscription_id):
+                    self._keep(entry, subscription, element, keys)
                 events.take(subscription_id)
 
     def _retain(self, entry: SubSessionEntry) -> None:
@@ -556,8 +560,13 @@ class SubSessionRegistry:
         element: Any,
         changed: frozenset[Any],
     ) -> None:
-        if key_set.isdisjoint(changed):
-            return
+        if not key_set.isdisjoint(changed):
+            self._keep(entry, subscription, element, keys)
+
+    def _keep(
+        self, entry: SubSessionEntry, subscription: BoundSubscription, element: Any, keys: tuple[Any, ...]
+    ) -> None:
+        """Retain the element's current values for the next catch-up (the oldest go when the queue is full)."""
         queue = subscription.retained.get(element)
         if queue is None:
             queue = subscription.retained[element] = deque()
