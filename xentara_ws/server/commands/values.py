@@ -19,8 +19,9 @@ _READ = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is
 
 
 _CHECKED_KEY_LISTS: set[tuple[Any, ...]] = set()
-"""Attribute-id lists already found valid, so that an HMI's repeated read checks its list once."""
-CHECKED_KEY_LISTS_MAX = 4096
+"""Lists of standard attribute ids already found valid, so that an HMI's repeated read checks its
+list once (attribute UUIDs are checked every time: a client must not fill this with its own)."""
+CHECKED_KEY_LISTS_MAX = 1024
 
 
 def read(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
@@ -33,7 +34,11 @@ def read(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
     if keys not in _CHECKED_KEY_LISTS:
         for key in keys:
             check_attribute_id(key, 1, "attribute_ids")
-        if len(_CHECKED_KEY_LISTS) < CHECKED_KEY_LISTS_MAX and len(keys) <= CACHED_KEYS_MAX:
+        if (
+            len(_CHECKED_KEY_LISTS) < CHECKED_KEY_LISTS_MAX
+            and len(keys) <= CACHED_KEYS_MAX
+            and all(type(key) is int for key in keys)
+        ):
             _CHECKED_KEY_LISTS.add(keys)
     state = ctx.state
     element = state.model.find(element_uuid)
