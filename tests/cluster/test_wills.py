@@ -8,8 +8,10 @@ from typing import Any
 
 from support.cluster import MemoryKV
 
-from xentara_ws.cluster.sub_sessions import ClusterSubSessionStore, encode_value
-from xentara_ws.cluster.wills import OrphanWills
+from xentara_ws.cluster.sub_sessions import ClusterSubSessionStore, decode_value, encode_value, principal_info
+from xentara_ws.cluster.wills import OrphanWills, rebuild_principal
+from xentara_ws.security.authentication import Principal
+from xentara_ws.sessions.entry import identity
 from xentara_ws.sessions.registry import SubSessionRegistry
 from xentara_ws.sessions.will import LastWill
 
@@ -84,3 +86,14 @@ async def test_another_node_that_claimed_first_fires_it_and_this_one_does_not():
     await kv.update(str(session_id), claimed, last=entry.revision)  # node c's claim won the race
     assert await wills.sweep() == 0
     assert fired == []
+
+
+def test_the_principal_kept_for_another_nodes_will_keeps_the_token_issuer_and_reads_older_values() -> None:
+    alice = Principal("alice", frozenset({"Everyone", "Operator"}), "token", "https://idp.example.com/")
+    info = principal_info(alice)
+    assert info is not None
+    _, _, _, kept = decode_value(encode_value({}, "a", True, info))
+    assert kept is not None
+    assert identity(rebuild_principal(kept)) == identity(alice) == "token:https://idp.example.com/#alice"
+    older = encode_value({}, "a", True, ("user", "bob", ["Everyone"]))  # type: ignore[arg-type]
+    assert decode_value(older)[3] == ("user", "bob", ["Everyone"], "")

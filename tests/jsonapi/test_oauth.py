@@ -39,7 +39,7 @@ async def test_create_session_with_a_token(api: JsonApi, key: ECKey) -> None:
     described = await post(api, {"api": "admin", "action": "describeSessions", "authToken": token})
     session = described["result"]["sessions"][0]
     assert session["method"] == "token"
-    assert session["owner"] == session["creator"]
+    assert session["owner"] == session["creator"] == f"token:{ISS}#alice"  # the issuer is part of it
     access = await post(api, {"action": "checkAccess", "authToken": token})
     assert access["result"] == {"read": True, "write": False}  # the issuer's Operator role
 

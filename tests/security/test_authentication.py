@@ -159,7 +159,7 @@ def bearer_auth(tmp_path: Path, issuer_key: ECKey) -> Authenticator:
 
 def test_valid_token_is_accepted_with_issuer_and_claim_roles(bearer_auth: Authenticator, issuer_key: ECKey) -> None:
     principal = bearer_auth.authenticate_http("Bearer " + token(issuer_key), "10.1.1.1")
-    assert principal == Principal("alice", frozenset({"Everyone", "Viewer", "Operator"}), "token")
+    assert principal == Principal("alice", frozenset({"Everyone", "Viewer", "Operator"}), "token", ISS)
 
 
 def _refused(auth: Authenticator, jwt: str) -> AuthenticationFailed:

@@ -69,8 +69,9 @@ ACTIVITY_INTERVAL = 1.0
 _JSON = "json"
 
 
-PrincipalInfo = tuple[str, str, list[str]]
-"""(kind, name, roles) of who logged in last: lets another node fire the last will with those rights."""
+PrincipalInfo = tuple[str, str, list[str], str]
+"""(kind, name, roles, issuer) of who logged in last: lets another node fire the last will with
+those rights. Values written before the issuer was kept have three items (issuer "")."""
 
 
 def encode_value(record: Record, writer: str, attached: bool, principal: PrincipalInfo | None = None) -> bytes:
@@ -86,17 +87,18 @@ def decode_value(data: bytes) -> tuple[Record, str, bool, PrincipalInfo | None]:
         raise ValueError("a stored sub-session must be {0: record, 1: writer, 2: attached}")
     info = item.get(_PRINCIPAL)
     principal: PrincipalInfo | None = None
-    if isinstance(info, list) and len(info) == 3 and isinstance(info[2], list):
-        principal = (str(info[0]), str(info[1]), [str(role) for role in info[2]])
+    if isinstance(info, list) and len(info) in (3, 4) and isinstance(info[2], list):
+        issuer = str(info[3]) if len(info) == 4 else ""
+        principal = (str(info[0]), str(info[1]), [str(role) for role in info[2]], issuer)
     return item[_RECORD], item[_WRITER], bool(item.get(_ATTACHED)), principal
 
 
 def principal_info(principal: Any) -> PrincipalInfo | None:
-    """What is kept of a logged-in principal (the security module's Principal: kind, name, roles)."""
+    """What is kept of a logged-in principal (the security module's Principal: kind, name, roles, issuer)."""
     kind, name, roles = (getattr(principal, a, None) for a in ("kind", "name", "roles"))
     if not isinstance(kind, str) or not isinstance(name, str) or roles is None:
         return None
-    return (kind, name, sorted(str(role) for role in roles))
+    return (kind, name, sorted(str(role) for role in roles), str(getattr(principal, "issuer", "")))
 
 
 class ClusterSubSessionStore:

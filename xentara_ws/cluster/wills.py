@@ -30,8 +30,8 @@ logger = logging.getLogger(__name__)
 def rebuild_principal(info: PrincipalInfo) -> Any:
     from ..security.authentication import Principal
 
-    kind, name, roles = info
-    return Principal(name=name, roles=frozenset(roles), kind=kind)
+    kind, name, roles, issuer = info
+    return Principal(name=name, roles=frozenset(roles), kind=kind, issuer=issuer)
 
 
 class OrphanWills:

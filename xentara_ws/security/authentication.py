@@ -26,6 +26,8 @@ class Principal:
     name: str
     roles: frozenset[str]
     kind: str  # "user" | "token" | "certificate" | "anonymous"
+    issuer: str = ""
+    """The verified token's `iss` (token principals only): part of the identity `token:ISSUER#SUBJECT`."""
 
 
 class AuthenticationFailed(Exception):
@@ -217,7 +219,7 @@ class Authenticator:
         if not self.tokens.enabled:
             raise TokenError("no OAuth 2.0 issuers configured")
         result = self.tokens.validate(token)
-        return Principal(result.subject, result.roles, "token")
+        return Principal(result.subject, result.roles, "token", result.issuer)
 
     # -- sub-sessions (create_sub_session, tags 121/122/123) -----------------------------------
 

@@ -159,7 +159,7 @@ def identity(principal: Any) -> str:
     if kind == "user":
         return f"user:{name}"
     if kind == "token":
-        return f"token:#{name}"
+        return f"token:{getattr(principal, 'issuer', '')}#{name}"
     if kind == "certificate":
         return f"cert:{name}"
     if kind == "anonymous":

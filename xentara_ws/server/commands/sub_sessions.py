@@ -57,7 +57,10 @@ def _field(content: Mapping[Any, Any], key: int, kind: type, what: str) -> Any:
 
 
 def _token_identity(token: str, principal: Any) -> str:
-    """`token:ISSUER#SUBJECT` from the (already verified) token's claims."""
+    """`token:ISSUER#SUBJECT`: the principal's own, else from the (already verified) token's claims
+    (an embedder's authenticator may return principals that do not carry the issuer)."""
+    if getattr(principal, "issuer", ""):
+        return identity(principal)
     try:
         payload = token.split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
