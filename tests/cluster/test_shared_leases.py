@@ -75,6 +75,24 @@ async def create_on(
     return session_id
 
 
+async def lost_on_a_and_seen_by_b(
+    kv: MemoryKV, clock: FakeClock
+) -> tuple[SubSessionRegistry, SubSessionRegistry, uuid.UUID]:
+    """Two nodes, and a temporary sub-session created on a whose connection was lost: its lease is
+    in the bucket, and b has heard of it."""
+    a, b = node(kv, clock, "a"), node(kv, clock, "b")
+    attachment = Attached()
+    session_id = await create_on(a, attachment)
+    a.connection_lost(attachment)
+
+    async def closed_in_bucket() -> bool:
+        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] is not None
+
+    await eventually(closed_in_bucket, timeout=5)
+    watch(kv, b, session_id)
+    return a, b, session_id
+
+
 async def test_a_temporary_sub_session_with_an_expiry_is_in_the_bucket_with_its_lease_and_known_to_the_other_node():
     kv, clock = MemoryKV(), FakeClock()
     a, b = node(kv, clock, "a"), node(kv, clock, "b")
@@ -147,16 +165,7 @@ async def test_the_lost_connection_is_written_and_the_expiry_is_decided_by_exact
 
 async def test_activity_written_by_another_node_postpones_the_expiry_a_stale_node_finds_due():
     kv, clock = MemoryKV(), FakeClock()
-    a, b = node(kv, clock, "a"), node(kv, clock, "b")
-    attachment = Attached()
-    session_id = await create_on(a, attachment)
-    a.connection_lost(attachment)
-
-    async def closed_in_bucket() -> bool:
-        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] is not None
-
-    await eventually(closed_in_bucket, timeout=5)
-    watch(kv, b, session_id)
+    a, b, session_id = await lost_on_a_and_seen_by_b(kv, clock)
     clock.advance(EXPIRY - 1)
     on_b = b.get(session_id)
     assert on_b is not None
@@ -182,16 +191,7 @@ async def test_activity_written_by_another_node_postpones_the_expiry_a_stale_nod
 async def test_a_stale_deletion_attempt_loses_and_the_node_follows_the_bucket(caplog):
     caplog.set_level(logging.INFO, logger="xentara_ws.cluster.sub_sessions")
     kv, clock = MemoryKV(), FakeClock()
-    a, b = node(kv, clock, "a"), node(kv, clock, "b")
-    attachment = Attached()
-    session_id = await create_on(a, attachment)
-    a.connection_lost(attachment)
-
-    async def closed_in_bucket() -> bool:
-        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] is not None
-
-    await eventually(closed_in_bucket, timeout=5)
-    watch(kv, b, session_id)
+    a, b, session_id = await lost_on_a_and_seen_by_b(kv, clock)
     clock.advance(EXPIRY + 2)
     a.tick()
 
@@ -333,16 +333,7 @@ async def test_a_deletion_that_loses_to_activity_written_meanwhile_follows_the_b
     """nats-py's delete(last=...) raises the plain BadRequestError (JetStream code 10071): still a lost race."""
     caplog.set_level(logging.INFO, logger="xentara_ws.cluster.sub_sessions")
     kv, clock = MemoryKV(), FakeClock()
-    a, b = node(kv, clock, "a"), node(kv, clock, "b")
-    attachment = Attached()
-    session_id = await create_on(a, attachment)
-    a.connection_lost(attachment)
-
-    async def closed_in_bucket() -> bool:
-        return decode_value(kv.entries[str(session_id)].value)[0]["closed_at"] is not None
-
-    await eventually(closed_in_bucket, timeout=5)
-    watch(kv, b, session_id)
+    _, b, session_id = await lost_on_a_and_seen_by_b(kv, clock)
     key = str(session_id)
     stale = kv.entries[key]
     kv.store(key, stale.value)  # written meanwhile (activity on another node)

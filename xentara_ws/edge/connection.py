@@ -517,11 +517,7 @@ class EdgeConnection(asyncio.BufferedProtocol):
             self._handle_frames(frames)
         finally:
             self._in_batch = False
-            ws = self._ws
-            if ws is not None:
-                self._write_raw(ws.data_to_send())
-                if ws.close_expected():
-                    self._arm_closing_timer()
+            self._transmit()
 
     def _handle_frames(self, frames: list[Any]) -> None:
         for index, frame in enumerate(frames):

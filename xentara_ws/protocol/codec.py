@@ -168,9 +168,7 @@ def _decoder(max_depth: int) -> cbor2.CBORDecoder:
 def decode(data: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
     """Decode one complete CBOR item under the protocol's profile or raise CBORProfileError."""
     stream = io.BytesIO(data)
-    decoder: cbor2.CBORDecoder | None = getattr(_local, "decoder", None)
-    if decoder is None or decoder.max_depth != max_depth:
-        decoder = _decoder(max_depth)
+    decoder = _decoder(max_depth)
     decoder.fp = stream
     try:
         item = decoder.decode()

@@ -67,9 +67,7 @@ class Dispatcher:
             message = decode_message(data)
         except CBORProfileError as error:
             return parse_error_reply(f"payload not well formed: {error}")
-        if type(message) is not list:
-            return _assemble([_NOT_AN_ARRAY])
-        replies = self._run(connection, message, 0, [], 0)
+        replies = self._replies(connection, message)
         if type(replies) is list:
             return _assemble(replies)
         return self._assemble_later(replies)  # type: ignore[arg-type]
@@ -204,10 +202,7 @@ class Dispatcher:
             logger.exception("internal error handling packet %r", packet)
             return error_packet(message_id, ErrorCode.INTERNAL_ERROR)
         # Most results are plain values: only look for an awaitable in what could be one.
-        kind = type(result)
-        if kind is Encoded:
-            return encode_success_encoded(message_id, result.data)
-        if kind not in _PLAIN_RESULTS and inspect.isawaitable(result):
+        if type(result) not in _PLAIN_RESULTS and inspect.isawaitable(result):
             return self._finish_packet(packet, message_id, result)
         return _success(message_id, result)
 

@@ -23,12 +23,8 @@ def find_element(state: ServerState, element_uuid: uuid.UUID) -> Element:
     """The element with this UUID, else -32100."""
     element = state.model.find(element_uuid)
     if element is None:
-        raise unknown_element(element_uuid)
+        raise ProtocolError(ErrorCode.UNKNOWN_ELEMENT, f"unknown element {element_uuid}")
     return element
-
-
-def unknown_element(element_uuid: uuid.UUID) -> ProtocolError:
-    return ProtocolError(ErrorCode.UNKNOWN_ELEMENT, f"unknown element {element_uuid}")
 
 
 def check_attribute_id(key: Any, p_key: int, name: str) -> None:

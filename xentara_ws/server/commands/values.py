@@ -12,7 +12,7 @@ from ...protocol.errors import ErrorCode, ProtocolError
 from ...protocol.identifiers import Stage
 from ..params import Param, anything, is_array, is_attribute_id, parse, uuid_param
 from ..wire import CACHED_KEYS_MAX, encoded_access_denied, encoded_values
-from .common import check_attribute_id, find_element, principals, unknown_element
+from .common import check_attribute_id, find_element, principals
 from .context import NO_RESULT, CommandContext, Encoded
 
 _READ = (uuid_param(0, "element_uuid"), Param(1, "attribute_ids", "an array", is_array))
@@ -40,11 +40,8 @@ def read(ctx: CommandContext, params: Mapping[Any, Any] | None) -> Any:
             and all(type(key) is int for key in keys)
         ):
             _CHECKED_KEY_LISTS.add(keys)
-    state = ctx.state
-    element = state.model.find(element_uuid)
-    if element is None:
-        raise unknown_element(element_uuid)
-    if not state.access.can_read(ctx.connection.principal, element):
+    element = find_element(ctx.state, element_uuid)
+    if not ctx.state.access.can_read(ctx.connection.principal, element):
         return Encoded(encoded_access_denied(keys))
     return Encoded(encoded_values(element, keys))
 
